@@ -1,0 +1,144 @@
+import { ChannelAbortedError, ChannelClosedError } from './errors.js';
+import { Queue } from './queue.js';
+
+interface Receiver<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+  detach(): void;
+}
+
+interface Sender<T> {
+  value: T;
+  resolve(): void;
+  reject(err: unknown): void;
+  detach(): void;
+}
+
+/**
+ * A handoff between tasks with backpressure (go-work's "ping/pong", Go's `chan T`).
+ * Unbuffered by default: `send` resolves once a receiver has taken the value. With a capacity,
+ * `send` resolves as soon as the value is buffered. After `close()`, buffered values can still be
+ * received; then `receive` rejects with `ChannelClosedError` and iteration ends. An aborted or
+ * rejected `send` did not deliver its value, so nothing is lost silently.
+ */
+export class Channel<T> implements AsyncIterable<T> {
+  readonly capacity: number;
+  readonly #buffer = new Queue<T>();
+  readonly #receivers = new Queue<Receiver<T>>();
+  readonly #senders = new Queue<Sender<T>>();
+  #closed = false;
+
+  constructor(capacity = 0) {
+    if (!Number.isInteger(capacity) || capacity < 0) {
+      throw new RangeError('Channel capacity must be an integer >= 0');
+    }
+    this.capacity = capacity;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Values buffered and not yet received. */
+  get size(): number {
+    return this.#buffer.length;
+  }
+
+  send(value: T, signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return Promise.reject(new ChannelClosedError('send on a closed channel'));
+    if (signal?.aborted) return Promise.reject(new ChannelAbortedError(signal.reason));
+    const receiver = this.#receivers.shift();
+    if (receiver !== undefined) {
+      receiver.detach();
+      receiver.resolve(value);
+      return Promise.resolve();
+    }
+    if (this.#buffer.length < this.capacity) {
+      this.#buffer.push(value);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const sender: Sender<T> = {
+        value,
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const onAbort = (): void => {
+        if (this.#senders.remove(sender)) reject(new ChannelAbortedError(signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#senders.push(sender);
+    });
+  }
+
+  receive(signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new ChannelAbortedError(signal.reason));
+    if (this.#buffer.length > 0) {
+      const value = this.#buffer.shift() as T;
+      // A waiting sender's value moves into the freed slot: its send has now succeeded.
+      const sender = this.#senders.shift();
+      if (sender !== undefined) {
+        sender.detach();
+        this.#buffer.push(sender.value);
+        sender.resolve();
+      }
+      return Promise.resolve(value);
+    }
+    const sender = this.#senders.shift();
+    if (sender !== undefined) {
+      sender.detach();
+      sender.resolve();
+      return Promise.resolve(sender.value);
+    }
+    if (this.#closed) return Promise.reject(new ChannelClosedError('receive on a closed channel'));
+    return new Promise<T>((resolve, reject) => {
+      const receiver: Receiver<T> = {
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const onAbort = (): void => {
+        if (this.#receivers.remove(receiver)) reject(new ChannelAbortedError(signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#receivers.push(receiver);
+    });
+  }
+
+  /**
+   * Closes the channel; idempotent. Buffered values stay receivable. Waiting receivers (there are
+   * only some when the buffer is empty) and waiting senders (their values were never delivered)
+   * reject with `ChannelClosedError`.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const receiver of this.#receivers.drain()) {
+      receiver.detach();
+      receiver.reject(new ChannelClosedError('channel closed while receiving'));
+    }
+    for (const sender of this.#senders.drain()) {
+      sender.detach();
+      sender.reject(new ChannelClosedError('channel closed before the value was received'));
+    }
+  }
+
+  /** Iterates until the channel is closed and drained; rejects if `signal` aborts. */
+  async *values(signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let value: T;
+      try {
+        value = await this.receive(signal);
+      } catch (err) {
+        if (err instanceof ChannelClosedError) return;
+        throw err;
+      }
+      yield value;
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return this.values();
+  }
+}

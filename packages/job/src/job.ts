@@ -1,0 +1,499 @@
+import { setMaxListeners } from 'node:events';
+import { deferred, isPromiseLike } from './deferred.js';
+import { JobCancelledError, JobError, JobTimeoutError, TaskIdleTimeoutError } from './errors.js';
+import { getDefaultLogger, type Logger } from './logger.js';
+import { type Pause, startPause } from './pause.js';
+import { JobState, TaskState } from './states.js';
+import { Task, type TaskFactory, type TaskRoutines } from './task.js';
+
+export interface JobOptions {
+  /** ms; the job is cancelled with `JobTimeoutError` when it runs longer. */
+  timeout?: number;
+  /** Parent: when it aborts, the job is cancelled with its reason. */
+  signal?: AbortSignal;
+  /** pino-compatible; default: the one set by `setDefaultLogger`, else silent. */
+  logger?: Logger;
+  name?: string;
+}
+
+export interface AddTaskOptions {
+  /** ms without progress (a tick) after which the job is cancelled with `TaskIdleTimeoutError`. */
+  idleTimeout?: number;
+}
+
+export interface Interruption<V> {
+  /** The failing task; absent for `cancel()`, the job timeout and parent aborts. */
+  task?: Task<V>;
+  error: unknown;
+}
+
+/**
+ * A loop that never really awaits yields to the event loop (timers, I/O) once per this many ms,
+ * checked every `SLICE_CHECK_EVERY` iterations so a busy loop pays for a clock read rarely.
+ */
+const SLICE_MS = 1;
+const SLICE_CHECK_EVERY = 32;
+/** Idle back-off: the first runs after `idle()` yield to the event loop, then sleep 1, 2, 4 … ms. */
+const IDLE_IMMEDIATE_RUNS = 3;
+const IDLE_MAX_SLEEP_MS = 32;
+
+let jobSeq = 0;
+
+function checkMs(name: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new JobError(`${name} must be a finite number >= 0`);
+  return ms;
+}
+
+/**
+ * A set of concurrent tasks that live and die together: the first failure cancels the job, the
+ * job's signal aborts, and every started task's finalizer runs, in reverse order of adding.
+ */
+export class Job<V = unknown> {
+  readonly name: string;
+  #value: V;
+  #state: JobState = JobState.New;
+  readonly #abort = new AbortController();
+  readonly #done = deferred<JobState>();
+  readonly #parent: AbortSignal | undefined;
+  readonly #baseLogger: Logger | undefined;
+  #log: Logger | undefined;
+  #timeoutMs: number | undefined;
+  #timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  #oneshot: Task<V> | undefined;
+  readonly #recurrent: Task<V>[] = [];
+  /** Every task in order of adding (the oneshot where it was added): finalizers go backwards. */
+  readonly #added: Task<V>[] = [];
+  #started = false;
+  /** Set by the first of cancel/finish/failure/timeout: everything after it does nothing. */
+  #ending = false;
+  #interruptedBy: Interruption<V> | undefined;
+  /** Tasks not yet finished; the job is done when it reaches 0. */
+  #unfinished = 0;
+  /** Recurrent inits still running; the run loops start together when it reaches 0. */
+  #pendingInits = 0;
+  #background: ((state: JobState) => void) | undefined;
+  /** Pauses in progress (yields and back-off sleeps): the end of the job clears and wakes them. */
+  readonly #pauses = new Set<Pause>();
+
+  constructor(value?: V, options: JobOptions = {}) {
+    this.#value = value as V;
+    this.name = options.name ?? `job-${++jobSeq}`;
+    this.#parent = options.signal;
+    this.#baseLogger = options.logger;
+    if (options.timeout !== undefined) this.#timeoutMs = checkMs('timeout', options.timeout);
+    // Thousands of tasks may listen on the job's signal (contract rule 8).
+    setMaxListeners(0, this.#abort.signal);
+  }
+
+  get value(): V {
+    return this.#value;
+  }
+
+  set value(value: V) {
+    this.#value = value;
+  }
+
+  get state(): JobState {
+    return this.#state;
+  }
+
+  /** Aborted when the job ends, either way; on cancel, its `reason` is the cancelling error. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get interruptedBy(): Interruption<V> | undefined {
+    return this.#interruptedBy;
+  }
+
+  /** The job's logger: a child of the given (or default) logger, bound to the job's name. */
+  get log(): Logger {
+    this.#log ??= (this.#baseLogger ?? getDefaultLogger()).child({ job: this.name });
+    return this.#log;
+  }
+
+  /** Resolves when the job has ended and its finalizers have completed, however it was started. */
+  get done(): Promise<JobState> {
+    return this.#done.promise;
+  }
+
+  addTask(factory: TaskFactory<V>, options: AddTaskOptions = {}): Task<V> {
+    this.#assertNotStarted('addTask');
+    const idle =
+      options.idleTimeout === undefined ? undefined : checkMs('idleTimeout', options.idleTimeout);
+    const task = new Task<V>(this, this.#recurrent.length + 1, factory(this), idle, false);
+    this.#recurrent.push(task);
+    this.#added.push(task);
+    return task;
+  }
+
+  addTaskWithIdleTimeout(factory: TaskFactory<V>, ms: number): Task<V> {
+    return this.addTask(factory, { idleTimeout: ms });
+  }
+
+  addOneshotTask(factory: TaskFactory<V>): Task<V> {
+    this.#assertNotStarted('addOneshotTask');
+    if (this.#oneshot) throw new JobError('a job has at most one oneshot task');
+    const task = new Task<V>(this, 0, factory(this), undefined, true);
+    this.#oneshot = task;
+    this.#added.push(task);
+    return task;
+  }
+
+  getTaskByIndex(index: number): Task<V> | undefined {
+    return index === 0 ? this.#oneshot : this.#recurrent[index - 1];
+  }
+
+  withTimeout(ms: number): this {
+    this.#assertNotStarted('withTimeout');
+    this.#timeoutMs = checkMs('timeout', ms);
+    return this;
+  }
+
+  /** Starts the job; resolves with `'done'` or `'cancelled'` after the finalizers. Never rejects. */
+  run(): Promise<JobState> {
+    if (this.#started || this.#ending) return this.#done.promise;
+    this.#started = true;
+    const parent = this.#parent;
+    if (parent) {
+      if (parent.aborted) {
+        this.#end(JobState.Cancelled, parent.reason);
+        return this.#done.promise;
+      }
+      parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    }
+    if (this.#timeoutMs !== undefined) {
+      this.#timeoutTimer = setTimeout(this.#onTimeout, this.#timeoutMs);
+    }
+    this.#unfinished = this.#added.length;
+    if (this.#unfinished === 0) {
+      this.#end(JobState.Done);
+    } else if (this.#oneshot) {
+      this.#state = JobState.OneshotRunning;
+      this.#startOneshot(this.#oneshot);
+    } else {
+      this.#startRecurrent();
+    }
+    return this.#done.promise;
+  }
+
+  /**
+   * Starts the job and resolves once the oneshot task has finished and the recurrent tasks have
+   * started (`'recurrent-running'`), or the job has ended. Needs a oneshot task.
+   */
+  runInBackground(): Promise<JobState> {
+    if (!this.#oneshot) {
+      return Promise.reject(new JobError('runInBackground() needs a oneshot task'));
+    }
+    if (this.#state === JobState.RecurrentRunning) return Promise.resolve(this.#state);
+    if (this.#state !== JobState.New && this.#state !== JobState.OneshotRunning) {
+      return this.#done.promise; // ended or finalizing
+    }
+    const { promise, resolve } = deferred<JobState>();
+    const previous = this.#background;
+    this.#background = (state) => {
+      previous?.(state);
+      resolve(state);
+    };
+    this.run();
+    return promise;
+  }
+
+  /** Ends the job as `'cancelled'`; `reason` defaults to a `JobCancelledError`. */
+  cancel(reason?: unknown): void {
+    this.#end(JobState.Cancelled, reason ?? new JobCancelledError());
+  }
+
+  /** Ends the job as `'done'`. */
+  finish(): void {
+    this.#end(JobState.Done);
+  }
+
+  /** `await using job = …` (down-levelled): cancels the job and waits for its finalizers. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.cancel();
+    await this.#done.promise;
+  }
+
+  /** @internal a task failed (threw, rejected, or failed an assertion). */
+  _failTask(task: Task<V>, error: unknown): void {
+    if (this.#ending) return;
+    task._state = TaskState.Failed;
+    this.#end(JobState.Cancelled, error, task);
+  }
+
+  // ───────────────────────────── stages ─────────────────────────────
+
+  #startOneshot(task: Task<V>): void {
+    task._started = true;
+    task._state = TaskState.Running;
+    void this.#drive(task);
+  }
+
+  #startRecurrent(): void {
+    this.#state = JobState.RecurrentRunning;
+    this.#notifyBackground(JobState.RecurrentRunning);
+    const tasks = this.#recurrent;
+    this.#pendingInits = tasks.length + 1; // +1: the loop below holds the stage open
+    for (const task of tasks) {
+      if (this.#ending) return;
+      task._started = true;
+      task._state = TaskState.Running;
+      if (task._idleTimeout !== undefined) this.#armIdleWatchdog(task);
+      const init = task._routines.init;
+      if (init === undefined) {
+        this.#initCompleted(task);
+        continue;
+      }
+      let result: unknown;
+      try {
+        result = init.call(task._routines, task);
+      } catch (err) {
+        this._failTask(task, err);
+        return;
+      }
+      if (isPromiseLike(result)) {
+        result.then(
+          () => this.#initCompleted(task),
+          (err: unknown) => this._failTask(task, err),
+        );
+      } else {
+        this.#initCompleted(task);
+      }
+    }
+    this.#allInitsCompleted();
+  }
+
+  /** A task without `run` (or that called `done()` in `init`) is finished when its init is. */
+  #initCompleted(task: Task<V>): void {
+    if (task._routines.run === undefined || task._doneCalled) this.#taskFinished(task);
+    this.#allInitsCompleted();
+  }
+
+  /** Counts down the inits; the last one starts every run loop together (contract rule 1). */
+  #allInitsCompleted(): void {
+    if (--this.#pendingInits !== 0 || this.#ending) return;
+    for (const task of this.#recurrent) {
+      if (this.#ending) return;
+      const run = task._routines.run;
+      if (run !== undefined && task._state === TaskState.Running) void this.#loop(task, run);
+    }
+  }
+
+  /** The oneshot task: init, then `run` until it returns without `idle()`; then it is done. */
+  async #drive(task: Task<V>): Promise<void> {
+    const { init, run } = task._routines;
+    try {
+      if (init !== undefined) {
+        const r = init.call(task._routines, task);
+        if (isPromiseLike(r)) await r;
+      }
+      if (run !== undefined && !task._doneCalled) {
+        for (;;) {
+          if (this.#ending) return;
+          task._idleCalled = false;
+          const r = run.call(task._routines, task);
+          if (isPromiseLike(r)) await r;
+          if (this.#ending || task._doneCalled || !task._idleCalled) break;
+          await this.#idleBackoff(task);
+        }
+      }
+    } catch (err) {
+      this.#afterError(task, err);
+      return;
+    }
+    if (this.#ending && !task._doneCalled) return;
+    this.#taskFinished(task);
+    if (!this.#ending) this.#startRecurrent();
+  }
+
+  /** The run loop of a recurrent task (contract rule 2). */
+  async #loop(task: Task<V>, run: NonNullable<TaskRoutines<V>['run']>): Promise<void> {
+    const routines = task._routines;
+    const watched = task._idleTimeout !== undefined;
+    let sliceStart = performance.now();
+    let iterations = 0;
+    try {
+      for (;;) {
+        task._idleCalled = false;
+        const r = run.call(routines, task);
+        if (isPromiseLike(r)) await r;
+        if (task._doneCalled) break;
+        if (this.#ending) return;
+        if (task._idleCalled) {
+          await this.#idleBackoff(task);
+          if (this.#ending) return;
+          sliceStart = performance.now();
+          continue;
+        }
+        // Returning without done()/idle() is progress.
+        task._idleStreak = 0;
+        if (watched) task._lastTick = performance.now();
+        // A run that never truly waits must still let timers and I/O through.
+        if (++iterations % SLICE_CHECK_EVERY === 0) {
+          const t = performance.now();
+          if (t - sliceStart >= SLICE_MS) {
+            await this.#pause(0);
+            if (this.#ending) return;
+            sliceStart = performance.now();
+          }
+        }
+      }
+    } catch (err) {
+      this.#afterError(task, err);
+      return;
+    }
+    this.#taskFinished(task);
+  }
+
+  #afterError(task: Task<V>, err: unknown): void {
+    if (this.#ending) {
+      // The job already ended (often the cause of this error: an aborted await).
+      if (task._state !== TaskState.Failed)
+        this.log.debug({ err, task: task.index }, 'task error after job end');
+      return;
+    }
+    this._failTask(task, err);
+  }
+
+  #taskFinished(task: Task<V>): void {
+    if (task._state === TaskState.Finished) return;
+    task._state = TaskState.Finished;
+    this.#disarmIdleWatchdog(task);
+    if (--this.#unfinished === 0) this.#end(JobState.Done);
+  }
+
+  /** After `idle()`: yield a few times, then sleep with a doubling back-off (no busy core). */
+  #idleBackoff(task: Task<V>): Promise<void> {
+    const streak = task._idleStreak++;
+    if (streak < IDLE_IMMEDIATE_RUNS) return this.#pause(0);
+    return this.#pause(Math.min(2 ** (streak - IDLE_IMMEDIATE_RUNS), IDLE_MAX_SLEEP_MS));
+  }
+
+  /**
+   * Waits `ms` (0: the next turn of the event loop, after I/O and timers). Registered with the job
+   * so that its end clears the timer at once: an ended job leaves no timer behind.
+   */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const pause = startPause(ms, () => {
+        this.#pauses.delete(pause);
+        resolve();
+      });
+      this.#pauses.add(pause);
+    });
+  }
+
+  // ───────────────────────────── watchdogs ─────────────────────────────
+
+  /** One lazy timer per watched task: it re-arms for the remainder instead of per tick. */
+  #armIdleWatchdog(task: Task<V>): void {
+    const limit = task._idleTimeout as number;
+    task._lastTick = performance.now();
+    const check = (): void => {
+      task._idleTimer = undefined;
+      if (this.#ending || task._state !== TaskState.Running) return;
+      const idleFor = performance.now() - task._lastTick;
+      if (idleFor >= limit) {
+        this._failTask(task, new TaskIdleTimeoutError(task.index, limit));
+      } else {
+        task._idleTimer = setTimeout(check, Math.max(1, Math.ceil(limit - idleFor)));
+      }
+    };
+    task._idleTimer = setTimeout(check, Math.max(1, limit));
+  }
+
+  #disarmIdleWatchdog(task: Task<V>): void {
+    if (task._idleTimer !== undefined) {
+      clearTimeout(task._idleTimer);
+      task._idleTimer = undefined;
+    }
+  }
+
+  readonly #onTimeout = (): void => {
+    this.#timeoutTimer = undefined;
+    this.#end(JobState.Cancelled, new JobTimeoutError(this.#timeoutMs as number));
+  };
+
+  readonly #onParentAbort = (): void => {
+    this.#end(JobState.Cancelled, this.#parent?.reason);
+  };
+
+  // ───────────────────────────── the end ─────────────────────────────
+
+  #end(
+    outcome: typeof JobState.Done | typeof JobState.Cancelled,
+    error?: unknown,
+    task?: Task<V>,
+  ): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    if (outcome === JobState.Cancelled) {
+      this.#interruptedBy = task ? { task, error } : { error };
+    }
+    this.#releaseResources();
+    if (!this.#started) {
+      // Never ran: nothing was started, so no finalizer is owed.
+      this.#state = outcome;
+      this.#abortSignal(outcome, error);
+      this.#done.resolve(outcome);
+      return;
+    }
+    this.#state = JobState.Finalizing;
+    this.#abortSignal(outcome, error);
+    void this.#finalize(outcome);
+  }
+
+  #abortSignal(outcome: JobState, error: unknown): void {
+    // Listeners on the signal are user code: one that throws must not stop the job's ending.
+    try {
+      if (outcome === JobState.Cancelled) this.#abort.abort(error);
+      else this.#abort.abort();
+    } catch (err) {
+      this.log.error({ err }, 'an abort listener of the job signal threw');
+    }
+  }
+
+  /** Clears every timer and listener the job owns, so an ended job leaves nothing behind. */
+  #releaseResources(): void {
+    if (this.#timeoutTimer !== undefined) {
+      clearTimeout(this.#timeoutTimer);
+      this.#timeoutTimer = undefined;
+    }
+    this.#parent?.removeEventListener('abort', this.#onParentAbort);
+    for (const task of this.#recurrent) this.#disarmIdleWatchdog(task);
+    for (const pause of this.#pauses) pause.wakeNow();
+    this.#pauses.clear();
+  }
+
+  async #finalize(outcome: JobState): Promise<void> {
+    // Let the code that ended the job (often a task's own run) unwind before cleanup starts.
+    await undefined;
+    const added = this.#added;
+    for (let i = added.length - 1; i >= 0; i--) {
+      const task = added[i] as Task<V>;
+      const finalize = task._routines.finalize;
+      if (!task._started || finalize === undefined) continue;
+      try {
+        const r = finalize.call(task._routines, task);
+        if (isPromiseLike(r)) await r;
+      } catch (err) {
+        this.log.error({ err, task: task.index }, 'task finalizer failed');
+      }
+    }
+    this.#state = outcome;
+    this.#notifyBackground(outcome);
+    this.#done.resolve(outcome);
+  }
+
+  #notifyBackground(state: JobState): void {
+    const notify = this.#background;
+    if (notify === undefined) return;
+    this.#background = undefined;
+    notify(state);
+  }
+
+  #assertNotStarted(what: string): void {
+    if (this.#started || this.#ending) throw new JobError(`${what}() after the job has started`);
+  }
+}
