@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { onAbort } from './abort-link.js';
 import { deferred, isPromiseLike } from './deferred.js';
 import { JobCancelledError, JobError, JobTimeoutError, TaskIdleTimeoutError } from './errors.js';
 import { getDefaultLogger, type Logger } from './logger.js';
@@ -55,7 +56,8 @@ export class Job<V = unknown> {
   readonly #abort = new AbortController();
   readonly #done = deferred<JobState>();
   readonly #parent: AbortSignal | undefined;
-  readonly #baseLogger: Logger | undefined;
+  #unlinkParent: (() => void) | undefined;
+  readonly #baseLogger: Logger;
   #log: Logger | undefined;
   #timeoutMs: number | undefined;
   #timeoutTimer: ReturnType<typeof setTimeout> | undefined;
@@ -79,7 +81,8 @@ export class Job<V = unknown> {
     this.#value = value as V;
     this.name = options.name ?? `job-${++jobSeq}`;
     this.#parent = options.signal;
-    this.#baseLogger = options.logger;
+    // The default logger in force now, not when the job first logs.
+    this.#baseLogger = options.logger ?? getDefaultLogger();
     if (options.timeout !== undefined) this.#timeoutMs = checkMs('timeout', options.timeout);
     // Thousands of tasks may listen on the job's signal (contract rule 8).
     setMaxListeners(0, this.#abort.signal);
@@ -108,7 +111,7 @@ export class Job<V = unknown> {
 
   /** The job's logger: a child of the given (or default) logger, bound to the job's name. */
   get log(): Logger {
-    this.#log ??= (this.#baseLogger ?? getDefaultLogger()).child({ job: this.name });
+    this.#log ??= this.#baseLogger.child({ job: this.name });
     return this.#log;
   }
 
@@ -160,7 +163,7 @@ export class Job<V = unknown> {
         this.#end(JobState.Cancelled, parent.reason);
         return this.#done.promise;
       }
-      parent.addEventListener('abort', this.#onParentAbort, { once: true });
+      this.#unlinkParent = onAbort(parent, this.#onParentAbort);
     }
     if (this.#timeoutMs !== undefined) {
       this.#timeoutTimer = setTimeout(this.#onTimeout, this.#timeoutMs);
@@ -225,9 +228,9 @@ export class Job<V = unknown> {
   // ───────────────────────────── stages ─────────────────────────────
 
   #startOneshot(task: Task<V>): void {
-    task._started = true;
+    task._started = true; // its init or run starts right now
     task._state = TaskState.Running;
-    void this.#drive(task);
+    void this.#driveOneshot(task);
   }
 
   #startRecurrent(): void {
@@ -237,10 +240,11 @@ export class Job<V = unknown> {
     this.#pendingInits = tasks.length + 1; // +1: the loop below holds the stage open
     for (const task of tasks) {
       if (this.#ending) return;
-      task._started = true;
       task._state = TaskState.Running;
       if (task._idleTimeout !== undefined) this.#armIdleWatchdog(task);
       const init = task._routines.init;
+      // The finalizer is owed once init starts, or run when there is no init (rule 7).
+      task._started = init !== undefined || task._routines.run === undefined;
       if (init === undefined) {
         this.#initCompleted(task);
         continue;
@@ -276,38 +280,30 @@ export class Job<V = unknown> {
     for (const task of this.#recurrent) {
       if (this.#ending) return;
       const run = task._routines.run;
-      if (run !== undefined && task._state === TaskState.Running) void this.#loop(task, run);
+      if (run !== undefined && !task._counted) {
+        task._started = true;
+        void this.#loop(task, run);
+      }
     }
   }
 
-  /** The oneshot task: init, then `run` until it returns without `idle()`; then it is done. */
-  async #drive(task: Task<V>): Promise<void> {
+  /** The oneshot task: its init, then its run loop (like any task's, until `done()`). */
+  async #driveOneshot(task: Task<V>): Promise<void> {
     const { init, run } = task._routines;
-    try {
-      if (init !== undefined) {
+    if (init !== undefined) {
+      try {
         const r = init.call(task._routines, task);
         if (isPromiseLike(r)) await r;
+      } catch (err) {
+        this.#afterError(task, err);
+        return;
       }
-      if (run !== undefined && !task._doneCalled) {
-        for (;;) {
-          if (this.#ending) return;
-          task._idleCalled = false;
-          const r = run.call(task._routines, task);
-          if (isPromiseLike(r)) await r;
-          if (this.#ending || task._doneCalled || !task._idleCalled) break;
-          await this.#idleBackoff(task);
-        }
-      }
-    } catch (err) {
-      this.#afterError(task, err);
-      return;
     }
-    if (this.#ending && !task._doneCalled) return;
-    this.#taskFinished(task);
-    if (!this.#ending) this.#startRecurrent();
+    if (run === undefined || task._doneCalled) this.#taskFinished(task);
+    else if (!this.#ending) await this.#loop(task, run);
   }
 
-  /** The run loop of a recurrent task (contract rule 2). */
+  /** The run loop of a task (contract rule 2). */
   async #loop(task: Task<V>, run: NonNullable<TaskRoutines<V>['run']>): Promise<void> {
     const routines = task._routines;
     const watched = task._idleTimeout !== undefined;
@@ -357,10 +353,12 @@ export class Job<V = unknown> {
   }
 
   #taskFinished(task: Task<V>): void {
-    if (task._state === TaskState.Finished) return;
-    task._state = TaskState.Finished;
+    if (task._counted) return;
+    task._counted = true;
+    if (task._state === TaskState.Running) task._state = TaskState.Finished;
     this.#disarmIdleWatchdog(task);
     if (--this.#unfinished === 0) this.#end(JobState.Done);
+    else if (task._oneshot && !this.#ending) this.#startRecurrent();
   }
 
   /** After `idle()`: yield a few times, then sleep with a doubling back-off (no busy core). */
@@ -432,16 +430,29 @@ export class Job<V = unknown> {
       this.#interruptedBy = task ? { task, error } : { error };
     }
     this.#releaseResources();
-    if (!this.#started) {
-      // Never ran: nothing was started, so no finalizer is owed.
+    if (!this.#owesFinalizer()) {
+      // Nothing to clean up (never ran, no tasks, or no finalize routines): ended at once.
       this.#state = outcome;
       this.#abortSignal(outcome, error);
-      this.#done.resolve(outcome);
+      this.#settle(outcome);
       return;
     }
     this.#state = JobState.Finalizing;
     this.#abortSignal(outcome, error);
     void this.#finalize(outcome);
+  }
+
+  #owesFinalizer(): boolean {
+    for (const task of this.#added) {
+      if (task._started && task._routines.finalize !== undefined) return true;
+    }
+    return false;
+  }
+
+  #settle(outcome: JobState): void {
+    this.#state = outcome;
+    this.#notifyBackground(outcome);
+    this.#done.resolve(outcome);
   }
 
   #abortSignal(outcome: JobState, error: unknown): void {
@@ -460,7 +471,8 @@ export class Job<V = unknown> {
       clearTimeout(this.#timeoutTimer);
       this.#timeoutTimer = undefined;
     }
-    this.#parent?.removeEventListener('abort', this.#onParentAbort);
+    this.#unlinkParent?.();
+    this.#unlinkParent = undefined;
     for (const task of this.#recurrent) this.#disarmIdleWatchdog(task);
     for (const pause of this.#pauses) pause.wakeNow();
     this.#pauses.clear();
@@ -481,9 +493,7 @@ export class Job<V = unknown> {
         this.log.error({ err, task: task.index }, 'task finalizer failed');
       }
     }
-    this.#state = outcome;
-    this.#notifyBackground(outcome);
-    this.#done.resolve(outcome);
+    this.#settle(outcome);
   }
 
   #notifyBackground(state: JobState): void {

@@ -40,6 +40,8 @@ export class Task<V = unknown> {
   _started = false;
   /** @internal `done()` was called. */
   _doneCalled = false;
+  /** @internal the job has counted this task as finished. */
+  _counted = false;
   /** @internal `idle()` was called during the current `run`. */
   _idleCalled = false;
   /** @internal consecutive idle runs, for the back-off. */
@@ -92,6 +94,7 @@ export class Task<V = unknown> {
   /** The task is finished: `run` is not called again. */
   done(): void {
     this._doneCalled = true;
+    if (this._state === TaskState.Running) this._state = TaskState.Finished;
   }
 
   /** Nothing to do now: `run` is called again after a back-off; the idle clock keeps running. */
