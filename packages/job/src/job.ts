@@ -40,6 +40,8 @@ const IDLE_MAX_SLEEP_MS = 32;
 
 let jobSeq = 0;
 
+type RunRoutine<V> = NonNullable<TaskRoutines<V>['run']>;
+
 function checkMs(name: string, ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) throw new JobError(`${name} must be a finite number >= 0`);
   return ms;
@@ -280,10 +282,7 @@ export class Job<V = unknown> {
     for (const task of this.#recurrent) {
       if (this.#ending) return;
       const run = task._routines.run;
-      if (run !== undefined && !task._counted) {
-        task._started = true;
-        void this.#loop(task, run);
-      }
+      if (run !== undefined && !task._counted) this.#startLoop(task, run);
     }
   }
 
@@ -300,40 +299,60 @@ export class Job<V = unknown> {
       }
     }
     if (run === undefined || task._doneCalled) this.#taskFinished(task);
-    else if (!this.#ending) await this.#loop(task, run);
+    else if (!this.#ending) this.#startLoop(task, run);
   }
 
-  /** The run loop of a task (contract rule 2). */
-  async #loop(task: Task<V>, run: NonNullable<TaskRoutines<V>['run']>): Promise<void> {
+  /**
+   * Starts the run loop of a task (contract rule 2). The first `run` is called synchronously: a
+   * task that finishes in it (the common trivial case) never pays for an async loop frame.
+   */
+  #startLoop(task: Task<V>, run: RunRoutine<V>): void {
+    task._started = true;
+    task._idleCalled = false;
+    let first: unknown;
+    try {
+      first = run.call(task._routines, task);
+    } catch (err) {
+      this.#afterError(task, err);
+      return;
+    }
+    if (!isPromiseLike(first) && task._doneCalled) this.#taskFinished(task);
+    else void this.#loop(task, run, first);
+  }
+
+  /** The rest of the run loop: `first` is the result of the run call that `#startLoop` made. */
+  async #loop(task: Task<V>, run: RunRoutine<V>, first: unknown): Promise<void> {
     const routines = task._routines;
     const watched = task._idleTimeout !== undefined;
-    let sliceStart = performance.now();
+    let sliceStart = 0; // read lazily: most loops finish or block long before the first slice
     let iterations = 0;
+    let r = first;
     try {
       for (;;) {
-        task._idleCalled = false;
-        const r = run.call(routines, task);
         if (isPromiseLike(r)) await r;
         if (task._doneCalled) break;
         if (this.#ending) return;
         if (task._idleCalled) {
           await this.#idleBackoff(task);
           if (this.#ending) return;
-          sliceStart = performance.now();
-          continue;
-        }
-        // Returning without done()/idle() is progress.
-        task._idleStreak = 0;
-        if (watched) task._lastTick = performance.now();
-        // A run that never truly waits must still let timers and I/O through.
-        if (++iterations % SLICE_CHECK_EVERY === 0) {
-          const t = performance.now();
-          if (t - sliceStart >= SLICE_MS) {
-            await this.#pause(0);
-            if (this.#ending) return;
-            sliceStart = performance.now();
+          sliceStart = 0;
+        } else {
+          // Returning without done()/idle() is progress.
+          task._idleStreak = 0;
+          if (watched) task._lastTick = performance.now();
+          // A run that never truly waits must still let timers and I/O through.
+          if (++iterations % SLICE_CHECK_EVERY === 0) {
+            const t = performance.now();
+            if (sliceStart === 0) sliceStart = t;
+            else if (t - sliceStart >= SLICE_MS) {
+              await this.#pause(0);
+              if (this.#ending) return;
+              sliceStart = 0;
+            }
           }
         }
+        task._idleCalled = false;
+        r = run.call(routines, task);
       }
     } catch (err) {
       this.#afterError(task, err);
