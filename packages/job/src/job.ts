@@ -447,6 +447,7 @@ export class Job<V = unknown> {
     this.#ending = true;
     if (outcome === JobState.Cancelled) {
       this.#interruptedBy = task ? { task, error } : { error };
+      this.log.debug({ err: error, task: task?.index }, 'job cancelled');
     }
     this.#releaseResources();
     if (!this.#owesFinalizer()) {
