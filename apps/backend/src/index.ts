@@ -1,1 +1,30 @@
-export {};
+export { type Backend, createBackend } from './backend.js';
+export {
+  type BackendConfig,
+  createCli,
+  DEFAULTS,
+  defaultConfig,
+  ENV_VARS,
+  LOG_LEVELS,
+  type LogLevel,
+  parseConfig,
+} from './config.js';
+export {
+  BackendError,
+  ConfigError,
+  FrameTimeoutError,
+  HelpRequested,
+  ImageError,
+} from './errors.js';
+export { createLogger } from './logger.js';
+export { type BackendMetrics, createMetrics } from './metrics.js';
+export {
+  configureSharp,
+  dryRun,
+  plannedSize,
+  probe,
+  type ResizeLimits,
+  type ResizeOutput,
+  resize,
+} from './resize.js';
+export { Semaphore } from './semaphore.js';

@@ -1,1 +1,47 @@
-export {};
+export { FrameDecoder } from './decoder.js';
+export { encodeFrame, encodeFrameToBuffer } from './encode.js';
+export {
+  BadFrameTypeError,
+  BadHeaderError,
+  BadMagicError,
+  BadRequestError,
+  BadVersionError,
+  DecoderClosedError,
+  ErrorCode,
+  FrameTooLargeError,
+  ProtocolError,
+  TruncatedFrameError,
+} from './errors.js';
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type DecoderLimits,
+  type Frame,
+  FrameType,
+  isFrameType,
+  MAGIC,
+  MAX_REQUEST_ID,
+  PREFIX_BYTES,
+  resolveLimits,
+  VERSION,
+} from './frame.js';
+export {
+  type ErrorHeader,
+  errorFrame,
+  FITS,
+  type Fit,
+  FORMATS,
+  MAX_DIMENSION,
+  MAX_NAME_LENGTH,
+  type OutputFormat,
+  parseErrorHeader,
+  parseResizeRequest,
+  parseResizeResponse,
+  pingFrame,
+  pongFrame,
+  type ResizeRequestHeader,
+  type ResizeResponseHeader,
+  requestFrame,
+  responseFrame,
+} from './messages.js';

@@ -1,0 +1,212 @@
+/**
+ * The same corpus resized (a) by sharp in this process at the same concurrency, and (b) through
+ * the real backend bin over loopback with a few pipelined connections. Prints both in images/s
+ * and their ratio (target ≥ 0.9: framing and networking cost < 10 %). Rounds alternate a and b
+ * so that a noisy machine hurts both alike.
+ *
+ * Env: BENCH_CONCURRENCY (default: cores), BENCH_CONNS (4), BENCH_WINDOW (requests in flight per
+ * connection, 4), BENCH_PASSES (corpus passes per measurement, 2), BENCH_ROUNDS (3),
+ * BENCH_SCALE (corpus size multiplier, 1), BENCH_WIDTH/BENCH_HEIGHT (800×600, fit inside).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
+import sharp from 'sharp';
+import { configureSharp } from '../src/resize.js';
+import { type CorpusImage, DEFAULT_SPEC, loadCorpus } from './corpus.js';
+
+const env = (name: string, dflt: number) => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? dflt : Number(v);
+};
+const CONCURRENCY = env('BENCH_CONCURRENCY', availableParallelism());
+const CONNS = env('BENCH_CONNS', 4);
+const WINDOW = env('BENCH_WINDOW', 4);
+const PASSES = env('BENCH_PASSES', 2);
+const ROUNDS = env('BENCH_ROUNDS', 3);
+const SCALE = env('BENCH_SCALE', 1);
+const WIDTH = env('BENCH_WIDTH', 800);
+const HEIGHT = env('BENCH_HEIGHT', 600);
+
+const corpusDir = fileURLToPath(new URL('../.bench-corpus/', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** (a) sharp in-process: the same pipeline as the backend, CONCURRENCY images in flight. */
+async function inProcess(images: CorpusImage[], total: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      const img = images[next++ % images.length]!;
+      const meta = await sharp(img.data, {
+        failOn: 'warning',
+        limitInputPixels: 40_000_000,
+      }).metadata();
+      if (!meta.width) throw new Error('no width');
+      await sharp(img.data, {
+        failOn: 'warning',
+        limitInputPixels: 40_000_000,
+        sequentialRead: true,
+      })
+        .rotate()
+        .resize({ width: WIDTH, height: HEIGHT, fit: 'inside' })
+        .toBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (performance.now() - t0) / 1000;
+}
+
+async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--name',
+      'bench',
+      '--concurrency',
+      String(CONCURRENCY),
+      '--max-inflight',
+      String(Math.max(WINDOW, 1)),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let buf = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = /"msg":"listening"/.test(buf) ? /"port":(\d+)/.exec(buf) : null;
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`backend exited ${code}`)));
+  });
+  child.stdout!.resume();
+  // Never leave the backend behind, however this process ends.
+  process.once('exit', () => child.kill('SIGKILL'));
+  return { child, port };
+}
+
+/** (b) through the backend: CONNS connections, WINDOW requests in flight on each. */
+async function throughBackend(port: number, images: CorpusImage[], total: number): Promise<number> {
+  let next = 0;
+  let answered = 0;
+  const t0 = performance.now();
+  const conn = async () => {
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    let failed: Error | undefined;
+    socket.on('error', (e) => {
+      failed = e;
+    });
+    await once(socket, 'connect');
+    const decoder = new FrameDecoder();
+    let inflight = 0;
+    let id = 0;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('close', () => reject(failed ?? new Error('backend closed the connection')));
+      const send = () => {
+        while (inflight < WINDOW && next < total) {
+          const img = images[next++ % images.length]!;
+          inflight++;
+          socket.cork();
+          for (const part of encodeFrame({
+            type: FrameType.Request,
+            requestId: ++id,
+            header: { width: WIDTH, height: HEIGHT, fit: 'inside', name: img.name },
+            payload: img.data,
+          })) {
+            socket.write(part);
+          }
+          socket.uncork();
+        }
+        if (inflight === 0 && next >= total) resolve();
+      };
+      socket.on('data', (chunk) => {
+        for (const f of decoder.push(chunk)) {
+          if (f.type !== FrameType.Response)
+            reject(new Error(`error answer: ${JSON.stringify(f.header)}`));
+          inflight--;
+          answered++;
+        }
+        send();
+      });
+      send();
+    });
+    socket.end();
+  };
+  await Promise.all(Array.from({ length: CONNS }, conn));
+  if (answered !== total) throw new Error(`answered ${answered} of ${total}`);
+  return (performance.now() - t0) / 1000;
+}
+
+async function main() {
+  configureSharp(); // the backend's own sharp settings, for a like-for-like baseline
+  const spec = {
+    ...DEFAULT_SPEC,
+    jpeg1080: DEFAULT_SPEC.jpeg1080 * SCALE,
+    jpeg12mp: DEFAULT_SPEC.jpeg12mp * SCALE,
+    pngAlpha: DEFAULT_SPEC.pngAlpha * SCALE,
+    webp: DEFAULT_SPEC.webp * SCALE,
+  };
+  const images = await loadCorpus(corpusDir, spec);
+  const total = images.length * PASSES;
+  const mb = images.reduce((s, i) => s + i.data.length, 0) / 1e6;
+  console.log(
+    `corpus: ${images.length} images, ${mb.toFixed(1)} MB (1920×1080 and 4000×3000 JPEGs, PNGs with alpha, WebPs) → ${WIDTH}×${HEIGHT} inside, same format`,
+  );
+  console.log(
+    `concurrency ${CONCURRENCY}, ${CONNS} connections × ${WINDOW} in flight, ${PASSES} passes per run, ${ROUNDS} rounds\n`,
+  );
+  const { child, port } = await startBackend();
+  try {
+    // Warm-up both paths (JIT, libvips init, page cache) without measuring.
+    await inProcess(images, images.length);
+    await throughBackend(port, images, images.length);
+    const rows: Array<Record<string, string>> = [];
+    let sumA = 0;
+    let sumB = 0;
+    for (let r = 1; r <= ROUNDS; r++) {
+      const a = await inProcess(images, total);
+      const b = await throughBackend(port, images, total);
+      sumA += a;
+      sumB += b;
+      console.log(
+        `round ${r}: in-process ${(total / a).toFixed(1)} images/s, backend ${(total / b).toFixed(1)} images/s, ratio ${(a / b).toFixed(3)}`,
+      );
+      rows.push({
+        round: String(r),
+        'in-process images/s': (total / a).toFixed(1),
+        'backend images/s': (total / b).toFixed(1),
+        ratio: (a / b).toFixed(3),
+      });
+    }
+    const n = total * ROUNDS;
+    rows.push({
+      round: 'all',
+      'in-process images/s': (n / sumA).toFixed(1),
+      'backend images/s': (n / sumB).toFixed(1),
+      ratio: (sumA / sumB).toFixed(3),
+    });
+    console.table(rows);
+    const ratio = sumA / sumB;
+    console.log(
+      `\nbackend / in-process = ${ratio.toFixed(3)} (target ≥ 0.9): ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

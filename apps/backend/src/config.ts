@@ -1,0 +1,245 @@
+import { availableParallelism, hostname } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, HelpRequested } from './errors.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The backend's whole configuration, parsed once and frozen. Times are in milliseconds. */
+export interface BackendConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Reported in every response (`backend`). */
+  readonly name: string;
+  /** Resizes at a time, process-wide. */
+  readonly concurrency: number;
+  /** Largest frame (prefix + header + payload) accepted. */
+  readonly maxFrameBytes: number;
+  /** Largest input image (width × height), and largest output. */
+  readonly maxPixels: number;
+  /** Requests in flight per connection; beyond it the backend stops reading that socket. */
+  readonly maxInflight: number;
+  /** No complete frame, no answer written and no work in progress for this long: close. 0 = never. */
+  readonly idleTimeout: number;
+  /** A frame must arrive completely within this long of its first byte. 0 = no deadline. */
+  readonly frameTimeout: number;
+  /** sharp's per-image deadline. */
+  readonly resizeTimeout: number;
+  /** On close()/SIGTERM, in-flight requests get this long before connections are destroyed. */
+  readonly shutdownTimeout: number;
+  /** undefined: no metrics server. 0: an ephemeral port. */
+  readonly metricsPort: number | undefined;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const text = value.trim().replaceAll('_', '');
+    if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${value} is not within ${min}-${max}.`);
+    }
+    return n;
+  };
+}
+
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty.');
+  return value;
+}
+
+const DAY = 86_400_000;
+const GIB = 1024 ** 3;
+
+export const DEFAULTS = Object.freeze({
+  port: 7100,
+  host: '0.0.0.0',
+  maxFrameBytes: 64 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  maxInflight: 16,
+  idleTimeout: 30_000,
+  frameTimeout: 30_000,
+  resizeTimeout: 30_000,
+  shutdownTimeout: 10_000,
+});
+
+export function envVarOf(longFlag: string): string {
+  return `TCPB_${longFlag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Builds the commander program; each option carries the env var it reads (shown by --help). */
+export function createCli(): Command {
+  const opt = (flags: string, description: string) => {
+    const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
+    return new Option(flags, description).env(envVarOf(long));
+  };
+  return new Command('tcpbalancer-backend')
+    .description(
+      'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
+    )
+    .helpOption('-h, --help', 'show this help')
+    .addOption(
+      opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
+        .argParser(integer(0, 65535))
+        .default(DEFAULTS.port),
+    )
+    .addOption(opt('--host <host>', 'address to listen on').default(DEFAULTS.host))
+    .addOption(
+      opt(
+        '-n, --name <name>',
+        'backend name reported in every response (default: the host name)',
+      ).argParser(nonEmpty),
+    )
+    .addOption(
+      opt(
+        '-c, --concurrency <n>',
+        'resizes at a time, process-wide (default: the number of cores)',
+      ).argParser(integer(1, 1024)),
+    )
+    .addOption(
+      opt(
+        '--max-frame-bytes <bytes>',
+        'largest frame accepted, bytes (prefix + JSON header + image)',
+      )
+        .argParser(integer(1024, 4 * GIB))
+        .default(DEFAULTS.maxFrameBytes),
+    )
+    .addOption(
+      opt('--max-pixels <n>', 'largest input (and output) image, width × height')
+        .argParser(integer(1, 2 ** 40))
+        .default(DEFAULTS.maxPixels),
+    )
+    .addOption(
+      opt(
+        '--max-inflight <n>',
+        'requests in flight per connection; beyond it the socket is not read',
+      )
+        .argParser(integer(1, 10_000))
+        .default(DEFAULTS.maxInflight),
+    )
+    .addOption(
+      opt(
+        '--idle-timeout <ms>',
+        'close a connection idle this long (no complete frame, no answer, no work), 0 = never',
+      )
+        .argParser(integer(0, 30 * DAY))
+        .default(DEFAULTS.idleTimeout),
+    )
+    .addOption(
+      opt(
+        '--frame-timeout <ms>',
+        'a frame must arrive completely within this long of its first byte, 0 = no deadline',
+      )
+        .argParser(integer(0, 30 * DAY))
+        .default(DEFAULTS.frameTimeout),
+    )
+    .addOption(
+      opt('--resize-timeout <ms>', 'give up on one image after this long')
+        .argParser(integer(1000, DAY))
+        .default(DEFAULTS.resizeTimeout),
+    )
+    .addOption(
+      opt('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time given to in-flight requests')
+        .argParser(integer(0, DAY))
+        .default(DEFAULTS.shutdownTimeout),
+    )
+    .addOption(
+      opt(
+        '--metrics-port <port>',
+        'serve /metrics and /healthz on this port (0 = ephemeral)',
+      ).argParser(integer(0, 65535)),
+    )
+    .addOption(opt('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      opt('--log-pretty', 'human-readable logs (pino-pretty) instead of JSON lines').default(false),
+    )
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+}
+
+/** Every environment variable the backend reads. */
+export const ENV_VARS: readonly string[] = Object.freeze(
+  createCli()
+    .options.map((o) => o.envVar)
+    .filter((v): v is string => v !== undefined),
+);
+
+function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}: "${value}" is not a boolean (true/false)`);
+}
+
+/**
+ * Parses the user's arguments (without node and the script) and the environment into one frozen
+ * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
+ * flag) or HelpRequested.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): BackendConfig {
+  const cli = createCli();
+  if (argv.includes('-h') || argv.includes('--help'))
+    throw new HelpRequested(cli.helpInformation());
+  // Commander would read process.env itself; the env comes from the caller instead (testable, and
+  // main.ts stays the only reader of process), so the options forget their env var here.
+  const envOf = new Map<Option, string>();
+  for (const o of cli.options) {
+    if (o.envVar) envOf.set(o, o.envVar);
+    o.envVar = undefined;
+  }
+  try {
+    cli.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      throw new ConfigError(err.message.replace(/^error: /, '').split('\n')[0] ?? err.message);
+    }
+    throw err;
+  }
+  for (const [o, name] of envOf) {
+    const key = o.attributeName();
+    const raw = env[name];
+    if (raw === undefined || cli.getOptionValueSource(key) === 'cli') continue;
+    let value: unknown;
+    try {
+      if (o.isBoolean()) value = parseBoolean(name, raw);
+      else {
+        if (o.argChoices && !o.argChoices.includes(raw)) {
+          throw new InvalidArgumentError(`Allowed choices are ${o.argChoices.join(', ')}.`);
+        }
+        value = o.parseArg ? o.parseArg(raw, undefined) : raw;
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${name} (${o.long}): "${raw}" is invalid: ${(err as Error).message}`);
+    }
+    cli.setOptionValueWithSource(key, value, 'env');
+  }
+  const o = cli.opts();
+  return Object.freeze({
+    port: o.port as number,
+    host: o.host as string,
+    name: (o.name as string | undefined) ?? hostname(),
+    concurrency: (o.concurrency as number | undefined) ?? availableParallelism(),
+    maxFrameBytes: o.maxFrameBytes as number,
+    maxPixels: o.maxPixels as number,
+    maxInflight: o.maxInflight as number,
+    idleTimeout: o.idleTimeout as number,
+    frameTimeout: o.frameTimeout as number,
+    resizeTimeout: o.resizeTimeout as number,
+    shutdownTimeout: o.shutdownTimeout as number,
+    metricsPort: o.metricsPort as number | undefined,
+    logLevel: o.logLevel as LogLevel,
+    logPretty: o.logPretty as boolean,
+  });
+}
+
+/** Defaults for in-process use (tests, bench, other workspaces), with overrides. */
+export function defaultConfig(overrides: Partial<BackendConfig> = {}): BackendConfig {
+  return Object.freeze({ ...parseConfig([], {}), ...overrides });
+}

@@ -1,0 +1,88 @@
+import { FrameType } from '@tcpbalancer/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  killAll,
+  metricsText,
+  metricValue,
+  noise,
+  type Spawned,
+  startBackend,
+  TestClient,
+} from './helpers.js';
+
+let backend: Spawned;
+beforeAll(async () => {
+  backend = await startBackend([
+    '--max-inflight',
+    '2',
+    '--concurrency',
+    '1',
+    '--metrics-port',
+    '0',
+  ]);
+});
+afterAll(killAll);
+
+describe('--max-inflight', () => {
+  it('stops reading the socket beyond it (backpressure, not buffering), then answers everything', async () => {
+    const img = await noise(1000, 750).jpeg({ quality: 92 }).toBuffer();
+    const n = 20;
+    const total = n * img.length;
+    expect(total).toBeGreaterThan(10 * 1024 * 1024); // well past the loopback socket buffers
+    const c = await TestClient.connect(backend.port);
+    for (let i = 1; i <= n; i++) c.request({ width: 500, format: 'jpeg' }, img, i);
+    let maxInflight = 0;
+    let minBacklog = Number.POSITIVE_INFINITY;
+    let samples = 0;
+    while (c.frames.length < n && samples < 400) {
+      const text = await metricsText(backend.metricsPort!);
+      maxInflight = Math.max(maxInflight, metricValue(text, 'tcpb_backend_inflight_requests'));
+      if (c.frames.length >= 2 && c.frames.length <= n / 2) {
+        // Bytes written by us but not yet read by the backend: they wait in our buffers and the
+        // kernel's, because the backend is not reading.
+        const received = metricValue(text, 'tcpb_backend_bytes_received_total');
+        minBacklog = Math.min(minBacklog, total - received);
+      }
+      samples++;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await c.until((fs) => fs.length === n, 60_000);
+    expect(maxInflight).toBeLessThanOrEqual(2);
+    expect(maxInflight).toBeGreaterThanOrEqual(1);
+    expect(minBacklog).toBeGreaterThan(total / 3);
+    expect(c.frames.every((f) => f.type === FrameType.Response)).toBe(true);
+    expect(c.frames.map((f) => f.requestId).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    c.destroy();
+  });
+
+  it('a peer that does not read its answers is closed by the idle timeout, not kept forever', async () => {
+    const b = await startBackend([
+      '--max-inflight',
+      '2',
+      '--idle-timeout',
+      '800',
+      '--metrics-port',
+      '0',
+    ]);
+    const img = await noise(300, 200).png().toBuffer();
+    const c = await TestClient.connect(b.port);
+    c.socket.pause(); // never read
+    // Large answers (PNG of noise, ~1 MB each) fill the socket buffers quickly.
+    for (let i = 1; i <= 40; i++)
+      c.request({ width: 600, height: 600, fit: 'fill', format: 'png' }, img, i);
+    const t0 = performance.now();
+    let text = '';
+    for (;;) {
+      text = await metricsText(b.metricsPort!);
+      if (metricValue(text, 'tcpb_backend_connections') === 0) break;
+      expect(performance.now() - t0).toBeLessThan(15_000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
+    expect(metricValue(text, 'tcpb_backend_requests_total')).toBeLessThan(40);
+    c.destroy();
+    await b.kill();
+  });
+});

@@ -1,0 +1,252 @@
+import { deflateSync } from 'node:zlib';
+import { ErrorCode, encodeFrameToBuffer, FrameType, PREFIX_BYTES } from '@tcpbalancer/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  killAll,
+  metricsText,
+  metricValue,
+  noise,
+  type Spawned,
+  startBackend,
+  TestClient,
+} from './helpers.js';
+
+let backend: Spawned;
+let good: Buffer;
+
+beforeAll(async () => {
+  backend = await startBackend(['--metrics-port', '0', '--max-frame-bytes', '2000000']);
+  good = await noise(64, 48).jpeg().toBuffer();
+});
+afterAll(killAll);
+
+function crc32(buf: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of buf) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A valid-looking PNG declaring 30000×30000 grey pixels (900 MP) in under 3 KB. */
+function pixelBomb(): Buffer {
+  const w = 30_000;
+  const h = 30_000;
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const idat = deflateSync(Buffer.alloc((w + 1) * 64)); // the first rows; the rest would be zeros too
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function prefix(opts: {
+  magic?: number;
+  version?: number;
+  type?: number;
+  id?: number;
+  hl?: number;
+  plHi?: number;
+  plLo?: number;
+}) {
+  const b = Buffer.alloc(PREFIX_BYTES);
+  b.writeUInt16BE(opts.magic ?? 0x5442, 0);
+  b[2] = opts.version ?? 1;
+  b[3] = opts.type ?? FrameType.Request;
+  b.writeUInt32BE(opts.id ?? 1, 4);
+  b.writeUInt32BE(opts.hl ?? 0, 8);
+  b.writeUInt32BE(opts.plHi ?? 0, 12);
+  b.writeUInt32BE(opts.plLo ?? 0, 16);
+  return b;
+}
+
+describe('bad images: an error frame, and the connection stays usable', () => {
+  it.each([
+    [
+      'a truncated JPEG',
+      async () => (await noise(320, 240).jpeg().toBuffer()).subarray(0, 2000),
+      ErrorCode.ImageCorrupt,
+    ],
+    [
+      'a PNG with a corrupted chunk',
+      async () => {
+        const png = Buffer.from(await noise(64, 64).png().toBuffer());
+        for (let i = 200; i < 260; i++) png[i]! ^= 0x55;
+        return png;
+      },
+      ErrorCode.ImageCorrupt,
+    ],
+    [
+      'a payload that is not an image',
+      async () => Buffer.from('this is not an image, just text'),
+      ErrorCode.ImageUnsupported,
+    ],
+    [
+      'an SVG (not on the allow-list)',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+      ErrorCode.ImageUnsupported,
+    ],
+    ['an empty payload', async () => Buffer.alloc(0), ErrorCode.BadRequest],
+  ])('%s', async (_name, make, code) => {
+    const c = await TestClient.connect(backend.port);
+    const bad = await make();
+    const id = c.request({ width: 32 }, bad);
+    const f = await c.answer(id);
+    expect(f.type).toBe(FrameType.Error);
+    expect(f.header.code).toBe(code);
+    expect(typeof f.header.message).toBe('string');
+    // Still usable:
+    const ok = await c.answer(c.request({ width: 32 }, good));
+    expect(ok.type).toBe(FrameType.Response);
+    expect(c.isClosed).toBe(false);
+    c.destroy();
+  });
+
+  it('refuses a pixel bomb from its header, at once, without decoding it', async () => {
+    const c = await TestClient.connect(backend.port);
+    const bomb = pixelBomb();
+    expect(bomb.length).toBeLessThan(4096);
+    const t0 = performance.now();
+    for (const dryRun of [false, true]) {
+      const f = await c.answer(c.request({ width: 100, dryRun }, bomb));
+      expect(f.type).toBe(FrameType.Error);
+      expect(f.header.code).toBe(ErrorCode.PixelLimit);
+    }
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // 900 MP decoded would be ≥ 900 MB: the process stayed small.
+    const rss = metricValue(
+      await metricsText(backend.metricsPort!),
+      'tcpb_backend_process_resident_memory_bytes',
+    );
+    expect(rss).toBeLessThan(400 * 1024 * 1024);
+    expect((await c.answer(c.request({ width: 32 }, good))).type).toBe(FrameType.Response);
+    c.destroy();
+  });
+
+  it('answers a bad request field with ERR_BAD_REQUEST and keeps the connection', async () => {
+    const c = await TestClient.connect(backend.port);
+    for (const header of [{ width: -5 }, { fit: 'squash' }, { format: 'gif' }, { quality: 1000 }]) {
+      const id = c.request(header as never, good);
+      const f = await c.answer(id);
+      expect(f.type).toBe(FrameType.Error);
+      expect(f.header.code).toBe(ErrorCode.BadRequest);
+    }
+    expect((await c.answer(c.request({ width: 32 }, good))).type).toBe(FrameType.Response);
+    c.destroy();
+  });
+});
+
+describe('bad frames: an error frame, then the connection is closed', () => {
+  async function expectClosedWith(
+    bytes: Buffer | Buffer[],
+    code: string,
+    opts: { end?: boolean } = {},
+  ) {
+    const c = await TestClient.connect(backend.port);
+    for (const b of Array.isArray(bytes) ? bytes : [bytes]) c.send(b);
+    if (opts.end) c.socket.end();
+    await c.waitClosed(5000);
+    const err = c.frames.find((f) => f.type === FrameType.Error && f.requestId === 0);
+    expect(err, `frames: ${JSON.stringify(c.frames.map((f) => f.header))}`).toBeDefined();
+    expect(err!.header.code).toBe(code);
+    return c;
+  }
+
+  it('a payload length of 2^53 (and the first answers before it are kept)', async () => {
+    const ok = encodeFrameToBuffer({
+      type: FrameType.Request,
+      requestId: 7,
+      header: { width: 16 },
+      payload: good,
+    });
+    const c = await expectClosedWith(
+      [ok, prefix({ plHi: 0x20_0000, plLo: 0 })],
+      ErrorCode.FrameTooLarge,
+    );
+    expect(c.frames[0]!.requestId).toBe(7);
+    expect(c.frames[0]!.type).toBe(FrameType.Response);
+  });
+
+  it('a payload length of 2^64 − 1', async () => {
+    await expectClosedWith(
+      prefix({ plHi: 0xffff_ffff, plLo: 0xffff_ffff }),
+      ErrorCode.FrameTooLarge,
+    );
+  });
+
+  it('a frame over --max-frame-bytes, while the peer keeps sending its body', async () => {
+    const c = await expectClosedWith(
+      [prefix({ plLo: 3_000_000 }), Buffer.alloc(1_000_000)],
+      ErrorCode.FrameTooLarge,
+    );
+    expect(c.error).toBeUndefined();
+  });
+
+  it('a header length over 16 KiB', async () => {
+    await expectClosedWith(prefix({ hl: 100_000 }), ErrorCode.FrameTooLarge);
+  });
+
+  it('bad magic (an HTTP request)', async () => {
+    await expectClosedWith(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), ErrorCode.BadMagic);
+  });
+
+  it('a bad version', async () => {
+    await expectClosedWith(prefix({ version: 9 }), ErrorCode.BadVersion);
+  });
+
+  it('a bad frame type', async () => {
+    await expectClosedWith(prefix({ type: 77 }), ErrorCode.BadFrameType);
+  });
+
+  it('a header that is not JSON', async () => {
+    await expectClosedWith(
+      Buffer.concat([prefix({ hl: 5 }), Buffer.from('{oops')]),
+      ErrorCode.BadHeader,
+    );
+  });
+
+  it('a truncated frame (the peer ends inside it)', async () => {
+    const whole = encodeFrameToBuffer({
+      type: FrameType.Request,
+      requestId: 3,
+      header: { width: 16 },
+      payload: good,
+    });
+    await expectClosedWith(whole.subarray(0, whole.length - 10), ErrorCode.TruncatedFrame, {
+      end: true,
+    });
+  });
+
+  it('a clean half-close gets every answer, then the end', async () => {
+    const c = await TestClient.connect(backend.port);
+    const ids = [c.request({ width: 16 }, good), c.request({ width: 24 }, good)];
+    c.socket.end();
+    await c.waitClosed(5000);
+    expect(c.frames.map((f) => f.requestId).sort()).toEqual(ids.sort());
+    expect(c.frames.every((f) => f.type === FrameType.Response)).toBe(true);
+  });
+
+  it('the backend survived all of it', async () => {
+    const text = await metricsText(backend.metricsPort!);
+    expect(
+      metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_FRAME_TOO_LARGE'),
+    ).toBeGreaterThanOrEqual(4);
+    expect(backend.child.exitCode).toBeNull();
+  });
+});

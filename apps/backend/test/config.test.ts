@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ENV_VARS, parseConfig } from '../src/index.js';
+import { BIN } from './helpers.js';
+
+describe('parseConfig', () => {
+  it('has sane defaults', () => {
+    const c = parseConfig([], {});
+    expect(c).toMatchObject({
+      port: 7100,
+      host: '0.0.0.0',
+      name: hostname(),
+      concurrency: availableParallelism(),
+      maxFrameBytes: 64 * 1024 * 1024,
+      maxPixels: 40_000_000,
+      maxInflight: 16,
+      idleTimeout: 30_000,
+      shutdownTimeout: 10_000,
+      metricsPort: undefined,
+      logLevel: 'info',
+      logPretty: false,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads TCPB_* env vars; flags win', () => {
+    const env = {
+      TCPB_PORT: '9000',
+      TCPB_NAME: 'from-env',
+      TCPB_MAX_PIXELS: '1000',
+      TCPB_LOG_PRETTY: 'true',
+      TCPB_METRICS_PORT: '0',
+    };
+    const c = parseConfig(['--name', 'from-flag'], env);
+    expect(c).toMatchObject({
+      port: 9000,
+      name: 'from-flag',
+      maxPixels: 1000,
+      logPretty: true,
+      metricsPort: 0,
+    });
+  });
+
+  it('lists every env var it reads', () => {
+    for (const v of [
+      'TCPB_PORT',
+      'TCPB_HOST',
+      'TCPB_NAME',
+      'TCPB_CONCURRENCY',
+      'TCPB_MAX_FRAME_BYTES',
+      'TCPB_MAX_PIXELS',
+      'TCPB_MAX_INFLIGHT',
+      'TCPB_IDLE_TIMEOUT',
+      'TCPB_SHUTDOWN_TIMEOUT',
+      'TCPB_METRICS_PORT',
+      'TCPB_LOG_LEVEL',
+      'TCPB_LOG_PRETTY',
+    ]) {
+      expect(ENV_VARS).toContain(v);
+    }
+  });
+
+  it.each([
+    [['--port', '70000'], /--port/],
+    [['--concurrency', '0'], /--concurrency/],
+    [['--max-inflight', 'many'], /--max-inflight/],
+    [['--log-level', 'loud'], /--log-level/],
+    [['--frobnicate'], /frobnicate/],
+  ])('refuses %j with a ConfigError naming the flag', (argv, re) => {
+    try {
+      parseConfig(argv, {});
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).code).toBe('ERR_CONFIG');
+      expect((err as Error).message).toMatch(re);
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('refuses a bad env value naming the variable', () => {
+    expect(() => parseConfig([], { TCPB_MAX_PIXELS: 'lots' })).toThrow(/TCPB_MAX_PIXELS/);
+  });
+});
+
+describe('the bin', () => {
+  it('exits 2 with one line on a bad flag', () => {
+    const r = spawnSync(process.execPath, [BIN, '--max-inflight', '-3'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-inflight/);
+  });
+
+  it('exits 2 on a bad env value', () => {
+    const r = spawnSync(process.execPath, [BIN], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, TCPB_PORT: 'x' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/TCPB_PORT/);
+  });
+
+  it('prints help with the env vars and exits 0', () => {
+    const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--max-pixels');
+    expect(r.stdout).toContain('TCPB_IDLE_TIMEOUT');
+  });
+});

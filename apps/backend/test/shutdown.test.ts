@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import { ErrorCode, FrameType } from '@tcpbalancer/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, metricsText, metricValue, noise, startBackend, TestClient } from './helpers.js';
+
+afterAll(killAll);
+
+async function waitLog(b: { logs: Array<Record<string, unknown>> }, msg: string, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!b.logs.some((l) => l.msg === msg)) {
+    if (Date.now() > deadline) throw new Error(`no log line "${msg}"`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('graceful shutdown', () => {
+  it('SIGTERM: stops accepting, answers every request in flight, sheds new ones, exits 0', async () => {
+    const b = await startBackend([
+      '--concurrency',
+      '1',
+      '--shutdown-timeout',
+      '20000',
+      '--metrics-port',
+      '0',
+    ]);
+    const img = await noise(800, 600).jpeg().toBuffer();
+    const c = await TestClient.connect(b.port);
+    const c2 = await TestClient.connect(b.port);
+    const ids = [1, 2, 3, 4].map((i) => c.request({ width: 700, format: 'webp' }, img, i));
+    c2.request({ width: 600, format: 'webp' }, img, 50);
+    // Signal once the backend has read all five (answered or in flight), not before.
+    for (;;) {
+      const text = await metricsText(b.metricsPort!);
+      const seen =
+        metricValue(text, 'tcpb_backend_requests_total') +
+        metricValue(text, 'tcpb_backend_inflight_requests');
+      if (seen >= 5) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    b.child.kill('SIGTERM');
+    await waitLog(b, 'shutting down: draining');
+    // A request that arrives while draining is shed with a code the client can retry on.
+    c.request({ width: 10 }, img, 99);
+    // No new connections.
+    const refused = net.connect(b.port, '127.0.0.1');
+    const refusedOutcome = await Promise.race([
+      once(refused, 'error').then(() => 'error'),
+      once(refused, 'close').then(() => 'closed'),
+    ]);
+    expect(['error', 'closed']).toContain(refusedOutcome);
+    refused.destroy();
+
+    const { code, signal } = await b.exited;
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    await c.waitClosed(2000);
+    for (const id of ids) {
+      const f = c.frames.find((x) => x.requestId === id);
+      expect(f?.type, `answer to ${id}`).toBe(FrameType.Response);
+    }
+    expect(c.frames.find((x) => x.requestId === 99)?.header.code).toBe(ErrorCode.ShuttingDown);
+    expect(c2.frames.find((x) => x.requestId === 50)?.type).toBe(FrameType.Response);
+    expect(b.logs.some((l) => l.msg === 'closed')).toBe(true);
+  });
+
+  it('SIGTERM exits 0 even when the reader of its stdout has gone', async () => {
+    const b = await startBackend([]);
+    b.child.stdout!.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    b.child.kill('SIGTERM');
+    const { code } = await b.exited;
+    expect(code).toBe(0);
+  });
+
+  it('the deadline bounds the wait: what is still running is cut, exit 0 all the same', async () => {
+    const b = await startBackend(['--concurrency', '1', '--shutdown-timeout', '300']);
+    const img = await noise(1200, 900).jpeg().toBuffer();
+    const c = await TestClient.connect(b.port);
+    for (let i = 1; i <= 8; i++) c.request({ width: 1100, format: 'webp' }, img, i);
+    await new Promise((r) => setTimeout(r, 150));
+    const t0 = performance.now();
+    b.child.kill('SIGTERM');
+    const { code } = await b.exited;
+    expect(code).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    await c.waitClosed(2000);
+    expect(c.frames.length).toBeLessThan(8);
+  });
+});
