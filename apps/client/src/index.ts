@@ -1,1 +1,44 @@
-export {};
+export {
+  type ClientConfig,
+  createCli,
+  DEFAULT_CONNS,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_WINDOW,
+  ENV_VARS,
+  parseConfig,
+} from './config.js';
+export {
+  type ConnectionContext,
+  createConnectionJob,
+  RETRYABLE_BACKEND_CODES,
+} from './connection-job.js';
+export { parseDurationMs } from './duration.js';
+export {
+  AbortedError,
+  BackendError,
+  BadResponseError,
+  ClientError,
+  ConfigError,
+  ConnectError,
+  ConnectionLostError,
+  HelpRequested,
+  OutputError,
+  ReadImageError,
+  RequestTimeoutError,
+} from './errors.js';
+export { detectImageKind, type ImageKind } from './image-magic.js';
+export { createLogger } from './logger.js';
+export {
+  checkResult,
+  type OutputPlan,
+  outputFileName,
+  planOutputs,
+  sanitizeComponent,
+} from './output-name.js';
+export { OutputWriter } from './output-writer.js';
+export { RateScheduler } from './rate-scheduler.js';
+export { type RunOptions, runClient } from './run-client.js';
+export { type ScannedImage, type ScanResult, type SkippedFile, scanDirectory } from './scan.js';
+export { Stats } from './stats.js';
+export { type Failure, formatSummary, type Summary } from './summary.js';

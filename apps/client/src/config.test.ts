@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { ENV_VARS, parseConfig } from './config.js';
+import { ConfigError, HelpRequested } from './errors.js';
+
+const base = ['--proxy', '127.0.0.1:9000', '--input', 'in', '--output', 'out'];
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('has defaults and is frozen', () => {
+    const c = parseConfig(base, {});
+    expect(c.proxy).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(c.conns).toBe(4);
+    expect(c.window).toBe(4);
+    expect(c.times).toBe(1);
+    expect(c.retries).toBe(3);
+    expect(c.timeoutMs).toBe(30_000);
+    expect(c.dryRun).toBe(false);
+    expect(c.logLevel).toBe('info');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads every flag from TCPB_* env, the command line winning', () => {
+    const env = {
+      TCPB_PROXY: '[::1]:7000',
+      TCPB_INPUT: 'i',
+      TCPB_OUTPUT: 'o',
+      TCPB_WIDTH: '100',
+      TCPB_HEIGHT: '50',
+      TCPB_FIT: 'contain',
+      TCPB_FORMAT: 'webp',
+      TCPB_QUALITY: '70',
+      TCPB_TIMES: '3',
+      TCPB_WINDOW: '8',
+      TCPB_RETRIES: '0',
+      TCPB_TIMEOUT: '2s',
+      TCPB_JSON: '1',
+      TCPB_LOG_LEVEL: 'warn',
+      TCPB_CONNS: '7',
+    };
+    const c = parseConfig(['--width', '300'], env);
+    expect(c.proxy).toEqual({ host: '::1', port: 7000 });
+    expect(c).toMatchObject({
+      input: 'i',
+      output: 'o',
+      width: 300,
+      height: 50,
+      fit: 'contain',
+      format: 'webp',
+      quality: 70,
+      times: 3,
+      window: 8,
+      retries: 0,
+      timeoutMs: 2000,
+      json: true,
+      logLevel: 'warn',
+      conns: 7,
+    });
+  });
+
+  it('ignores process.env, reads only the env given', () => {
+    process.env.TCPB_WIDTH = '123';
+    try {
+      expect(parseConfig(base, {}).width).toBeUndefined();
+    } finally {
+      delete process.env.TCPB_WIDTH;
+    }
+  });
+
+  it('treats boolean env words', () => {
+    expect(parseConfig(base, { TCPB_DRY_RUN: 'false' }).dryRun).toBe(false);
+    expect(parseConfig(base, { TCPB_DRY_RUN: '0' }).dryRun).toBe(false);
+    expect(parseConfig(base, { TCPB_DRY_RUN: 'true' }).dryRun).toBe(true);
+  });
+
+  it('lists every env var', () => {
+    for (const v of [
+      'TCPB_PROXY',
+      'TCPB_INPUT',
+      'TCPB_OUTPUT',
+      'TCPB_MIN_CONNS',
+      'TCPB_DRY_RUN',
+      'TCPB_LOG_PRETTY',
+      'TCPB_RATE',
+    ]) {
+      expect(ENV_VARS).toContain(v);
+    }
+  });
+
+  it.each([
+    [['--width', '0'], '--width'],
+    [['--width', '1.5'], '--width'],
+    [['--height', '70000'], '--height'],
+    [['--quality', '101'], '--quality'],
+    [['--fit', 'stretch'], '--fit'],
+    [['--format', 'bmp'], '--format'],
+    [['--conns', '0'], '--conns'],
+    [['--timeout', 'soon'], '--timeout'],
+    [['--duration', '-1s'], '--duration'],
+    [['--rate', '0'], '--rate'],
+    [['--log-level', 'loud'], '--log-level'],
+    [['--bogus'], '--bogus'],
+  ])('rejects %j naming the flag in one line', (extra, flag) => {
+    const err = configError(() => parseConfig([...base, ...extra], {}));
+    expect(err.code).toBe('ERR_CONFIG');
+    expect(err.message).toContain(flag);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('requires --proxy, --input, and --output outside dry-run/load mode', () => {
+    expect(configError(() => parseConfig(['--input', 'i', '--output', 'o'], {})).message).toContain(
+      '--proxy',
+    );
+    expect(
+      configError(() => parseConfig(['--proxy', 'h:1', '--output', 'o'], {})).message,
+    ).toContain('--input');
+    expect(
+      configError(() => parseConfig(['--proxy', 'h:1', '--input', 'i'], {})).message,
+    ).toContain('--output');
+    expect(parseConfig(['--proxy', 'h:1', '--input', 'i', '--dry-run'], {}).output).toBeUndefined();
+    expect(parseConfig(['--proxy', 'h:1', '--input', 'i', '--duration', '5'], {}).durationMs).toBe(
+      5000,
+    );
+    expect(configError(() => parseConfig([...base, '--proxy', 'nohost'], {})).message).toContain(
+      '--proxy',
+    );
+    expect(configError(() => parseConfig([...base, '--proxy', 'h:70000'], {})).message).toContain(
+      '--proxy',
+    );
+  });
+
+  it('picks connections: fixed, or a range', () => {
+    expect(parseConfig([...base, '--conns', '9'], {})).toMatchObject({
+      conns: 9,
+      minConns: 9,
+      maxConns: 9,
+    });
+    expect(parseConfig([...base, '--min-conns', '2', '--max-conns', '5'], {})).toMatchObject({
+      conns: undefined,
+      minConns: 2,
+      maxConns: 5,
+    });
+    expect(
+      configError(() => parseConfig([...base, '--min-conns', '5', '--max-conns', '2'], {})).message,
+    ).toContain('--min-conns');
+    expect(
+      configError(() => parseConfig([...base, '--conns', '3', '--max-conns', '4'], {})).message,
+    ).toContain('--conns');
+  });
+
+  it('parses durations: suffixes, plain seconds for --duration, plain ms for --timeout', () => {
+    const c = parseConfig([...base, '--duration', '1.5s', '--timeout', '250'], {});
+    expect(c.durationMs).toBe(1500);
+    expect(c.timeoutMs).toBe(250);
+    expect(parseConfig([...base, '--duration', '500ms'], {}).durationMs).toBe(500);
+    expect(parseConfig([...base, '--duration', '2m'], {}).durationMs).toBe(120_000);
+    expect(parseConfig([...base, '--duration', '3'], {}).durationMs).toBe(3000);
+  });
+
+  it('--help is a HelpRequested with the flags and their env vars', () => {
+    try {
+      parseConfig(['--help'], {});
+      throw new Error('no help');
+    } catch (err) {
+      expect(err).toBeInstanceOf(HelpRequested);
+      expect((err as HelpRequested).text).toContain('TCPB_PROXY');
+      expect((err as HelpRequested).text).toContain('--max-conns');
+    }
+  });
+});

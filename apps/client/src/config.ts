@@ -1,0 +1,328 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDurationMs } from './duration.js';
+import { ConfigError, HelpRequested } from './errors.js';
+
+export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
+export type Fit = (typeof FITS)[number];
+export const FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Largest width/height a request may ask for (the protocol's limit, the JPEG limit). */
+export const MAX_DIMENSION = 65_535;
+const MAX_CONNS = 4096;
+const MAX_WINDOW = 1024;
+
+export interface ClientConfig {
+  readonly proxy: { readonly host: string; readonly port: number };
+  readonly input: string;
+  /** Absent in dry-run and load (--duration) mode, where nothing is saved. */
+  readonly output: string | undefined;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly fit: Fit | undefined;
+  readonly format: OutputFormat | undefined;
+  readonly quality: number | undefined;
+  /** Fixed connection count, or undefined when a random count in [minConns, maxConns] is picked per round. */
+  readonly conns: number | undefined;
+  readonly minConns: number;
+  readonly maxConns: number;
+  readonly times: number;
+  /** Requests in flight per connection. */
+  readonly window: number;
+  readonly retries: number;
+  /** Per request, ms. */
+  readonly timeoutMs: number;
+  readonly dryRun: boolean;
+  /** Load mode: run this long (ms), cycling over the images. */
+  readonly durationMs: number | undefined;
+  /** Open loop: requests per second on a fixed timetable. */
+  readonly rate: number | undefined;
+  readonly json: boolean;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+}
+
+export const DEFAULT_CONNS = 4;
+export const DEFAULT_WINDOW = 4;
+export const DEFAULT_RETRIES = 3;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+function intParser(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\s*\d+\s*$/.test(value))
+      throw new InvalidArgumentError(`${flag} must be an integer in ${min}..${max}`);
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be an integer in ${min}..${max}`);
+    }
+    return n;
+  };
+}
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError('--proxy must be HOST:PORT (port 1..65535)');
+  }
+  return { host: m[1], port };
+}
+
+function parseRate(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !(n > 0) || n > 1_000_000) {
+    throw new InvalidArgumentError('--rate must be a number of requests/s in (0, 1000000]');
+  }
+  return n;
+}
+
+function durationParser(flag: string, plainUnit: 'ms' | 's', minMs: number) {
+  return (value: string): number => {
+    const ms = parseDurationMs(value, plainUnit);
+    if (ms === undefined || ms < minMs || ms > 7 * 24 * 3600_000) {
+      const plain = plainUnit === 'ms' ? 'milliseconds' : 'seconds';
+      throw new InvalidArgumentError(
+        `${flag} must be a duration like 500ms, 10s, 2m (plain number: ${plain})`,
+      );
+    }
+    return ms;
+  };
+}
+
+/** The env var of a long flag: TCPB_ + UPPER_SNAKE. */
+function envOf(long: string): string {
+  return `TCPB_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+}
+
+function opt(flags: string, description: string): Option {
+  const long = /--[a-z-]+/.exec(flags)?.[0] ?? '';
+  return new Option(flags, description).env(envOf(long));
+}
+
+/** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
+export function createCli(): Command {
+  const cmd = new Command('tcpbalancer-client')
+    .description(
+      'Resize a directory of images through the tcpbalancer proxy, or load-test it (--dry-run, --duration, --rate).',
+    )
+    .addOption(opt('--proxy <host:port>', 'proxy (or backend) address').argParser(parseHostPort))
+    .addOption(opt('-i, --input <dir>', 'directory of images (scanned recursively)'))
+    .addOption(
+      opt('-o, --output <dir>', 'directory for the results (not used in dry-run/load mode)'),
+    )
+    .addOption(
+      opt('-w, --width <px>', 'target width').argParser(intParser('--width', 1, MAX_DIMENSION)),
+    )
+    .addOption(
+      opt('-H, --height <px>', 'target height').argParser(intParser('--height', 1, MAX_DIMENSION)),
+    )
+    .addOption(opt('--fit <fit>', 'how the image fits the box').choices(FITS))
+    .addOption(opt('--format <format>', 'output format (default: same as input)').choices(FORMATS))
+    .addOption(opt('--quality <q>', 'encoder quality').argParser(intParser('--quality', 1, 100)))
+    .addOption(
+      opt('-c, --conns <n>', `connections per round (default ${DEFAULT_CONNS})`).argParser(
+        intParser('--conns', 1, MAX_CONNS),
+      ),
+    )
+    .addOption(
+      opt('--min-conns <n>', 'random connection count per round: lower bound').argParser(
+        intParser('--min-conns', 1, MAX_CONNS),
+      ),
+    )
+    .addOption(
+      opt('--max-conns <n>', 'random connection count per round: upper bound').argParser(
+        intParser('--max-conns', 1, MAX_CONNS),
+      ),
+    )
+    .addOption(
+      opt('--times <n>', 'rounds over the whole set')
+        .argParser(intParser('--times', 1, 1_000_000))
+        .default(1),
+    )
+    .addOption(
+      opt('--window <n>', 'requests in flight per connection')
+        .argParser(intParser('--window', 1, MAX_WINDOW))
+        .default(DEFAULT_WINDOW),
+    )
+    .addOption(
+      opt('--retries <n>', 'retries of a request whose connection broke')
+        .argParser(intParser('--retries', 0, 1000))
+        .default(DEFAULT_RETRIES),
+    )
+    .addOption(
+      opt('--timeout <duration>', 'per-request timeout: 500ms, 30s (plain number: ms)')
+        .argParser(durationParser('--timeout', 'ms', 1))
+        .default(DEFAULT_TIMEOUT_MS, '30s'),
+    )
+    .addOption(opt('--dry-run', 'no pixel work: the backend answers metadata only; nothing saved'))
+    .addOption(
+      opt(
+        '--duration <duration>',
+        'load mode: run this long cycling over the images: 10s, 500ms, 2m (plain: s)',
+      ).argParser(durationParser('--duration', 's', 1)),
+    )
+    .addOption(
+      opt(
+        '--rate <r>',
+        'open loop: requests/s on a fixed timetable (default: closed loop)',
+      ).argParser(parseRate),
+    )
+    .addOption(
+      opt('--json', 'print the summary as one JSON object, last on stdout (logs go to stderr)'),
+    )
+    .addOption(opt('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(opt('--log-pretty', 'human-readable logs (pino-pretty)'))
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride();
+  return cmd;
+}
+
+const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off']);
+
+/**
+ * commander reads `process.env` itself; the config must come from the `env` argument (tests,
+ * in-process use), so its env step is replaced by one reading `env`, same priority rules:
+ * the command line wins over env, env over defaults.
+ */
+function useEnv(cmd: Command, env: Readonly<Record<string, string | undefined>>): void {
+  const self = cmd as unknown as {
+    _parseOptionsEnv(): void;
+    emit(event: string, ...args: unknown[]): boolean;
+  };
+  self._parseOptionsEnv = () => {
+    for (const option of cmd.options) {
+      const value = option.envVar ? env[option.envVar] : undefined;
+      if (value === undefined) continue;
+      const key = option.attributeName();
+      const source = cmd.getOptionValueSource(key);
+      if (cmd.getOptionValue(key) !== undefined && source !== 'default' && source !== 'env')
+        continue;
+      if (option.required || option.optional) {
+        self.emit(`optionEnv:${option.name()}`, value);
+      } else if (!FALSE_WORDS.has(value.trim().toLowerCase())) {
+        self.emit(`optionEnv:${option.name()}`);
+      }
+    }
+  };
+}
+
+interface RawOptions {
+  proxy?: { host: string; port: number };
+  input?: string;
+  output?: string;
+  width?: number;
+  height?: number;
+  fit?: Fit;
+  format?: OutputFormat;
+  quality?: number;
+  conns?: number;
+  minConns?: number;
+  maxConns?: number;
+  times: number;
+  window: number;
+  retries: number;
+  timeout: number;
+  dryRun?: boolean;
+  duration?: number;
+  rate?: number;
+  json?: boolean;
+  logLevel: LogLevel;
+  logPretty?: boolean;
+}
+
+/** Commander's messages start with "error: "; ours name the flag already. One line either way. */
+function oneLine(message: string): string {
+  return (
+    message
+      .replace(/^error:\s*/i, '')
+      .split('\n')[0]
+      ?.trim() ?? message
+  );
+}
+
+/**
+ * Parses user arguments (without node/script) and env into one frozen config. Throws
+ * ConfigError naming the flag, or HelpRequested for --help.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ClientConfig {
+  const cmd = createCli();
+  let helpText = '';
+  cmd.configureOutput({
+    writeOut: (s) => {
+      helpText += s;
+    },
+    writeErr: () => {},
+  });
+  useEnv(cmd, env);
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
+        throw new HelpRequested(helpText || cmd.helpInformation());
+      }
+      throw new ConfigError(oneLine(err.message), { cause: err });
+    }
+    throw err;
+  }
+  const o = cmd.opts<RawOptions>();
+  if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envOf('--proxy')})`);
+  if (!o.input) throw new ConfigError(`--input is required (or ${envOf('--input')})`);
+  const dryRun = o.dryRun === true;
+  const loadMode = o.duration !== undefined;
+  if (!o.output && !dryRun && !loadMode) {
+    throw new ConfigError(
+      `--output is required unless --dry-run or --duration (or ${envOf('--output')})`,
+    );
+  }
+  if (o.conns !== undefined && (o.minConns !== undefined || o.maxConns !== undefined)) {
+    throw new ConfigError('--conns cannot be combined with --min-conns/--max-conns');
+  }
+  let minConns = o.minConns ?? o.conns ?? DEFAULT_CONNS;
+  let maxConns = o.maxConns ?? o.conns ?? DEFAULT_CONNS;
+  if (o.conns === undefined) {
+    if (o.minConns !== undefined && o.maxConns === undefined)
+      maxConns = Math.max(minConns, DEFAULT_CONNS);
+    if (o.maxConns !== undefined && o.minConns === undefined) minConns = Math.min(maxConns, 1);
+  }
+  if (minConns > maxConns)
+    throw new ConfigError(`--min-conns (${minConns}) is greater than --max-conns (${maxConns})`);
+  const randomConns =
+    o.conns === undefined && (o.minConns !== undefined || o.maxConns !== undefined);
+  return Object.freeze({
+    proxy: Object.freeze({ ...o.proxy }),
+    input: o.input,
+    output: dryRun || loadMode ? undefined : o.output,
+    width: o.width,
+    height: o.height,
+    fit: o.fit,
+    format: o.format,
+    quality: o.quality,
+    conns: randomConns ? undefined : (o.conns ?? DEFAULT_CONNS),
+    minConns,
+    maxConns,
+    times: o.times,
+    window: o.window,
+    retries: o.retries,
+    timeoutMs: o.timeout,
+    dryRun,
+    durationMs: o.duration,
+    rate: o.rate,
+    json: o.json === true,
+    logLevel: o.logLevel,
+    logPretty: o.logPretty === true,
+  });
+}
+
+/** Every environment variable the client reads. */
+export const ENV_VARS: readonly string[] = Object.freeze(
+  createCli()
+    .options.map((o) => o.envVar)
+    .filter((v): v is string => typeof v === 'string'),
+);

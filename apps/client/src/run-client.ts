@@ -1,0 +1,438 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@tcpbalancer/job';
+import {
+  type Frame,
+  FrameType,
+  parseErrorHeader,
+  parseResizeResponse,
+  type ResizeRequestHeader,
+} from '@tcpbalancer/protocol';
+import type { ClientConfig } from './config.js';
+import { type ConnectionContext, chargeAndRequeue, createConnectionJob } from './connection-job.js';
+import {
+  AbortedError,
+  BackendError,
+  BadResponseError,
+  ConfigError,
+  errorCode,
+  errorMessage,
+  ReadImageError,
+} from './errors.js';
+import { checkResult, outputFileName, planOutputs } from './output-name.js';
+import { OutputWriter } from './output-writer.js';
+import { createProgress } from './progress.js';
+import { RateScheduler } from './rate-scheduler.js';
+import { scanDirectory } from './scan.js';
+import { Stats } from './stats.js';
+import { type Failure, formatSummary, type Summary } from './summary.js';
+import { type ImageSource, type WorkItem, WorkQueue } from './work-queue.js';
+
+export interface RunOptions {
+  readonly logger: Logger;
+  /** Where the summary goes (the table, or with --json the JSON object). Absent: not printed. */
+  readonly stdout?: NodeJS.WritableStream;
+  /** Where the progress bar goes when it is a TTY. */
+  readonly stderr?: NodeJS.WritableStream;
+  /** Aborts the run (SIGINT/SIGTERM): connections end, what was not answered is failed as ERR_ABORTED. */
+  readonly signal?: AbortSignal;
+}
+
+/** Failures kept for the report in load mode (the count is exact either way). */
+const MAX_FAILURES_LISTED = 1000;
+/** Skipped files kept in the summary (the count is exact either way). */
+const MAX_SKIPPED_LISTED = 1000;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 2000;
+
+async function preflightInput(dir: string): Promise<string> {
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new ConfigError(`--input ${dir} is not a directory`);
+    return await realpath(dir);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      `--input ${dir}: ${errorCode(err) === 'ENOENT' ? 'no such directory' : errorMessage(err)}`,
+    );
+  }
+}
+
+async function preflightOutput(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const real = await realpath(dir);
+    const st = await stat(real);
+    if (!st.isDirectory()) throw new ConfigError(`--output ${dir} is not a directory`);
+    await access(real, constants.W_OK);
+    // access() says yes to root on a read-only mount: try for real.
+    const probe = path.join(real, `.tcpb-probe-${randomBytes(4).toString('hex')}`);
+    await writeFile(probe, '');
+    await unlink(probe);
+    return real;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`--output ${dir} is not writable: ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * Runs the client: resize every image of --input through --proxy (--times rounds), or in load
+ * mode (--duration) cycle over them for a time. Resolves with the summary (also printed on
+ * `stdout`); a usage problem rejects with ConfigError. Never touches `process`.
+ */
+export async function runClient(config: ClientConfig, opts: RunOptions): Promise<Summary> {
+  const log = opts.logger;
+  const loadMode = config.durationMs !== undefined;
+  const inputRoot = await preflightInput(config.input);
+  const outputRoot = config.output !== undefined ? await preflightOutput(config.output) : undefined;
+  const writer = outputRoot !== undefined ? new OutputWriter(outputRoot) : undefined;
+
+  const scan = await scanDirectory(inputRoot);
+  for (const s of scan.skipped) log.warn({ path: s.relPath, reason: s.reason }, 'skipped');
+  const plans = writer ? planOutputs(scan.images) : undefined;
+  const sources: ImageSource[] = [];
+  const skipped = scan.skipped.map((s) => ({ path: s.relPath, reason: s.reason }));
+  for (const img of scan.images) {
+    let data: Buffer | undefined;
+    if (loadMode) {
+      // Load mode reads each image once; the run then costs no disk I/O.
+      try {
+        data = await readFile(img.absPath);
+      } catch (err) {
+        skipped.push({ path: img.relPath, reason: errorCode(err) });
+        continue;
+      }
+    }
+    sources.push({
+      relPath: img.relPath,
+      absPath: img.absPath,
+      data,
+      plan: plans?.get(img.relPath),
+    });
+  }
+  if (loadMode && sources.length === 0)
+    throw new ConfigError(`--input ${config.input} has no images to send`);
+  if (sources.length === 0) log.warn({ input: config.input }, 'no images found');
+  log.info(
+    {
+      images: sources.length,
+      skipped: skipped.length,
+      proxy: `${config.proxy.host}:${config.proxy.port}`,
+    },
+    'starting',
+  );
+
+  const request: ResizeRequestHeader = {};
+  if (config.width !== undefined) request.width = config.width;
+  if (config.height !== undefined) request.height = config.height;
+  if (config.fit !== undefined) request.fit = config.fit;
+  if (config.format !== undefined) request.format = config.format;
+  if (config.quality !== undefined) request.quality = config.quality;
+  if (config.dryRun) request.dryRun = true;
+
+  const stats = new Stats();
+  const failures: Failure[] = [];
+  const written = new Set<string>();
+  const abort = new AbortController();
+  // Every connection job and back-off sleep listens on it: thousands with many connections.
+  setMaxListeners(0, abort.signal);
+  const onAbort = () => abort.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const progress = createProgress({
+    stream: opts.stderr,
+    logger: log,
+    total: loadMode ? undefined : sources.length * config.times,
+    durationMs: config.durationMs,
+  });
+
+  let seq = 0;
+  const started = performance.now();
+  let rounds = 0;
+  try {
+    if (loadMode) {
+      rounds = 1;
+      let i = 0;
+      const queue = new WorkQueue(() => {
+        const image = sources[i++ % sources.length]!;
+        return {
+          seq: seq++,
+          image,
+          round: 1,
+          attempts: 0,
+          scheduledAt: undefined,
+          lastError: undefined,
+          settled: false,
+        };
+      });
+      const end = started + config.durationMs!;
+      // Closed loop: no new request after the duration. Open loop: the timetable ends itself,
+      // and every slot it issued goes out, late if need be (dropping late slots would hide a stall).
+      const timer =
+        config.rate === undefined ? setTimeout(() => queue.close(), config.durationMs) : undefined;
+      try {
+        const scheduler =
+          config.rate !== undefined ? new RateScheduler(config.rate, started, end) : undefined;
+        await runRound(queue, scheduler, 1);
+      } finally {
+        clearTimeout(timer);
+      }
+    } else {
+      for (let round = 1; round <= config.times && !abort.signal.aborted; round++) {
+        rounds = round;
+        const items: WorkItem[] = sources.map((image) => ({
+          seq: seq++,
+          image,
+          round,
+          attempts: 0,
+          scheduledAt: undefined,
+          lastError: undefined,
+          settled: false,
+        }));
+        const scheduler =
+          config.rate !== undefined ? new RateScheduler(config.rate, performance.now()) : undefined;
+        await runRound(WorkQueue.of(items), scheduler, round);
+      }
+    }
+  } finally {
+    progress.stop();
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const summary: Summary = {
+    mode: loadMode ? 'load' : 'resize',
+    dryRun: config.dryRun,
+    openLoop: config.rate !== undefined,
+    requests: stats.requests,
+    ok: stats.ok,
+    failed: stats.failed,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rps: seconds > 0 ? Math.round((stats.requests / seconds) * 10) / 10 : 0,
+    latencyMs: stats.latency(),
+    bytesSent: stats.bytesSent,
+    bytesReceived: stats.bytesReceived,
+    backends: Object.fromEntries(stats.backends),
+    retries: stats.retries,
+    connections: stats.connections,
+    rounds,
+    images: sources.length,
+    skipped: skipped.slice(0, MAX_SKIPPED_LISTED),
+    skippedCount: skipped.length,
+    errors: Object.fromEntries(stats.errors),
+    failures,
+    written: written.size,
+  };
+  log.info(
+    { requests: summary.requests, ok: summary.ok, failed: summary.failed, rps: summary.rps },
+    'finished',
+  );
+  if (opts.stdout)
+    opts.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  return summary;
+
+  /** Marks an item settled; false (and a loud log) if it already was: never count one twice. */
+  function claim(item: WorkItem): boolean {
+    if (item.settled) {
+      log.error(
+        { path: item.image.relPath, round: item.round },
+        'internal: item settled twice, ignored',
+      );
+      return false;
+    }
+    item.settled = true;
+    return true;
+  }
+
+  function settleFailed(queue: WorkQueue, item: WorkItem, error: unknown): void {
+    if (!claim(item)) return;
+    queue.settle(item);
+    // A load run stopped by a signal: its cut-off requests are not failures of the system under test.
+    if (loadMode && error instanceof AbortedError) return;
+    stats.failed++;
+    const code = error instanceof BackendError ? error.backendCode : errorCode(error);
+    stats.recordError(code);
+    if (!loadMode || failures.length < MAX_FAILURES_LISTED) {
+      failures.push({
+        path: item.image.relPath,
+        round: item.round,
+        code,
+        message: errorMessage(error),
+      });
+    }
+    if (!loadMode)
+      log.error(
+        { path: item.image.relPath, round: item.round, code, err: errorMessage(error) },
+        'failed',
+      );
+    progress.update(stats.requests, stats.failed);
+  }
+
+  function settleOk(queue: WorkQueue, item: WorkItem): void {
+    if (!claim(item)) return;
+    queue.settle(item);
+    stats.ok++;
+    progress.update(stats.requests, stats.failed);
+  }
+
+  async function handleAnswer(
+    queue: WorkQueue,
+    item: WorkItem,
+    frame: Frame,
+    latencyMs: number,
+  ): Promise<void> {
+    stats.recordLatency(latencyMs);
+    try {
+      if (frame.type === FrameType.Error) {
+        const e = parseErrorHeader(frame.header);
+        throw new BackendError(e.code.slice(0, 64), e.message.slice(0, 500));
+      }
+      let header: ReturnType<typeof parseResizeResponse>;
+      try {
+        header = parseResizeResponse(frame.header);
+      } catch (err) {
+        throw new BadResponseError(errorMessage(err));
+      }
+      stats.recordBackend(header.backend);
+      const result = checkResult(frame.header, config.dryRun);
+      if (!config.dryRun) {
+        if (frame.payload.length !== header.bytes || frame.payload.length === 0) {
+          throw new BadResponseError(
+            `answer payload is ${frame.payload.length} bytes, header says ${header.bytes}`,
+          );
+        }
+        if (writer && item.image.plan) {
+          const rel = await writer.write(
+            item.image.plan.dirs,
+            outputFileName(item.image.plan, result),
+            frame.payload,
+          );
+          written.add(rel);
+          log.debug(
+            { path: item.image.relPath, out: rel, backend: header.backend, ms: latencyMs },
+            'saved',
+          );
+        }
+      }
+      settleOk(queue, item);
+    } catch (err) {
+      settleFailed(queue, item, err);
+    }
+  }
+
+  async function runRound(
+    queue: WorkQueue,
+    scheduler: RateScheduler | undefined,
+    round: number,
+  ): Promise<void> {
+    const conns = config.conns ?? randomInt(config.minConns, config.maxConns + 1);
+    log.debug({ round, conns }, 'round');
+    const ctx: ConnectionContext = {
+      host: config.proxy.host,
+      port: config.proxy.port,
+      queue,
+      scheduler,
+      window: config.window,
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      request,
+      stats,
+      logger: log,
+      signal: abort.signal,
+      loadImage: async (item) => {
+        if (item.image.data) return item.image.data;
+        try {
+          return await readFile(item.image.absPath);
+        } catch (err) {
+          throw new ReadImageError(`cannot read ${item.image.relPath}: ${errorMessage(err)}`, {
+            cause: err,
+          });
+        }
+      },
+      handleAnswer: (item, frame, latencyMs) => {
+        const p = handleAnswer(queue, item, frame, latencyMs);
+        saving.add(p);
+        return p.finally(() => saving.delete(p));
+      },
+      fail: (item, error) => settleFailed(queue, item, error),
+    };
+    const saving = new Set<Promise<void>>();
+    const slots: Promise<unknown>[] = [];
+    for (let i = 0; i < conns; i++) slots.push(runSlot(ctx, `conn-${round}-${i}`));
+    const gaveUp = await Promise.all(slots);
+    // Saves that outlived their connection (it broke during the write) finish before the round.
+    await Promise.all(saving);
+    if (abort.signal.aborted) {
+      for (const item of queue.drainRetries()) {
+        queue.outstanding++;
+        settleFailed(queue, item, new AbortedError());
+      }
+      return;
+    }
+    // Every slot gave up connecting: what is left fails with the last connect error. In load
+    // mode the source never runs dry: one failure is recorded for it (the exit status says so).
+    const reason = gaveUp.find((e) => e !== undefined);
+    if (reason !== undefined && queue.hasWork) {
+      if (loadMode) {
+        const next = queue.take();
+        queue.close();
+        if (next) settleFailed(queue, next, reason);
+      }
+      for (let item = queue.take(); item; item = queue.take()) settleFailed(queue, item, reason);
+    }
+  }
+
+  /**
+   * One connection slot: runs connection jobs one after another while the round has work. A
+   * broken connection's requests go back to the queue (charged: each survives --retries broken
+   * connections), then a new connection is made after a back-off (100 ms doubling, up to 2 s,
+   * jittered). A slot whose connections fail --retries + 1 times in a row without carrying
+   * anything (refused, closed at once) gives up and resolves with the error; otherwise undefined.
+   */
+  async function runSlot(ctx: ConnectionContext, name: string): Promise<unknown> {
+    let fruitless = 0;
+    let generation = 0;
+    while (!abort.signal.aborted && ctx.queue.hasWork) {
+      const job = createConnectionJob(ctx, `${name}.${generation++}`);
+      const end = await job.run();
+      const st = job.value;
+      const held = [...st.held];
+      if (end === 'done' && held.length === 0) {
+        fruitless = 0;
+        continue;
+      }
+      const error = job.interruptedBy?.error ?? new AbortedError();
+      if (abort.signal.aborted) {
+        for (const item of held) settleFailed(ctx.queue, item, new AbortedError());
+        break;
+      }
+      let charged = 0;
+      for (const item of held) {
+        if (st.sent.has(item)) {
+          chargeAndRequeue(ctx, item, error);
+          charged++;
+        } else {
+          ctx.queue.requeue(item);
+        }
+      }
+      const progress = charged > 0 || st.answered > 0;
+      fruitless = progress ? 0 : fruitless + 1;
+      job.log.warn(
+        { err: errorMessage(error), code: errorCode(error), requeued: held.length },
+        'connection failed',
+      );
+      if (fruitless > config.retries) return error;
+      const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(fruitless, 10));
+      await sleep(backoff * (0.5 + Math.random() / 2), undefined, { signal: abort.signal }).catch(
+        () => {},
+      );
+    }
+    return undefined;
+  }
+}

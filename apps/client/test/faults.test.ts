@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLIENT_MAIN,
+  type Cluster,
+  lastJson,
+  listFiles,
+  PROXY_MAIN,
+  type Summary,
+  spawnServer,
+  startCluster,
+} from './helpers.js';
+
+describe('faults mid-run (real backends, real proxy)', () => {
+  let work: string;
+  let faultInput: string;
+  let cluster: Cluster;
+  const N = 48;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'tcpb-faults-'));
+    // Images big enough that a resize takes a few ms, so that a run lasts long enough to be
+    // cut in the middle.
+    faultInput = path.join(work, 'in');
+    await mkdir(faultInput);
+    const noise = await sharp({
+      create: {
+        width: 900,
+        height: 700,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    for (let i = 0; i < N; i++) {
+      await writeFile(path.join(faultInput, `img-${String(i).padStart(2, '0')}.jpg`), noise);
+    }
+    cluster = await startCluster(3);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** Runs the client over the set; `onSaved(n)` after each saved result (from its debug log). */
+  async function runWithFault(
+    out: string,
+    retries: number,
+    onSaved: (n: number) => void,
+  ): Promise<{ code: number | null; stdout: string }> {
+    const child = spawn(
+      process.execPath,
+      [
+        CLIENT_MAIN,
+        '--proxy',
+        `127.0.0.1:${cluster.proxy.port}`,
+        '--input',
+        faultInput,
+        '--output',
+        out,
+        '--width',
+        '64',
+        '--conns',
+        '6',
+        '--window',
+        '2',
+        '--retries',
+        String(retries),
+        '--json',
+        '--log-level',
+        'debug',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let saved = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      const n = (d.toString().match(/"msg":"saved"/g) ?? []).length;
+      for (let i = 0; i < n; i++) onSaved(++saved);
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('client did not finish'));
+      }, 50_000);
+      child.on('exit', (c) => {
+        clearTimeout(t);
+        setImmediate(() => resolve(c));
+      });
+    });
+    return { code, stdout };
+  }
+
+  function expectAllOnce(stdout: string, files: string[]): Summary {
+    const s = lastJson(stdout) as unknown as Summary;
+    expect(s).toMatchObject({ requests: N, ok: N, failed: 0 });
+    expect(files).toEqual(
+      Array.from({ length: N }, (_, i) => `img-${String(i).padStart(2, '0')}-64x50.jpg`),
+    );
+    return s;
+  }
+
+  it('a backend SIGKILLed mid-run: no image lost, none duplicated', async () => {
+    const out = path.join(work, 'out-kill');
+    let killed = false;
+    const r = await runWithFault(out, 5, (n) => {
+      if (!killed && n >= 6) {
+        killed = true;
+        cluster.backends[1]?.child.kill('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    expect(r.code).toBe(0);
+    const s = expectAllOnce(r.stdout, await listFiles(out));
+    expect(s.retries).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('the proxy restarted mid-run: the client rides it out', async () => {
+    const out = path.join(work, 'out-restart');
+    let restarted: Promise<void> | undefined;
+    const r = await runWithFault(out, 10, (n) => {
+      if (!restarted && n >= 6) {
+        const old = cluster.proxy;
+        restarted = (async () => {
+          old.child.kill('SIGKILL');
+          await new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
+          cluster.proxy = await spawnServer(PROXY_MAIN, cluster.proxyArgs(old.port));
+        })();
+      }
+    });
+    await restarted;
+    expect(restarted).toBeDefined();
+    expect(r.code).toBe(0);
+    const s = expectAllOnce(r.stdout, await listFiles(out));
+    expect(s.retries).toBeGreaterThan(0);
+  }, 60_000);
+});
