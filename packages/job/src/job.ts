@@ -40,6 +40,12 @@ const IDLE_MAX_SLEEP_MS = 32;
 
 let jobSeq = 0;
 
+/**
+ * The reason of the signal of a job that ended as `'done'`. One shared instance: a bare
+ * `abort()` builds a DOMException with a stack trace per job, measurable on a busy proxy.
+ */
+const DONE_REASON = new DOMException('the job is done', 'AbortError');
+
 type RunRoutine<V> = NonNullable<TaskRoutines<V>['run']>;
 
 function checkMs(name: string, ms: number): number {
@@ -52,7 +58,8 @@ function checkMs(name: string, ms: number): number {
  * job's signal aborts, and every started task's finalizer runs, in reverse order of adding.
  */
 export class Job<V = unknown> {
-  readonly name: string;
+  readonly #name: string | undefined;
+  readonly #seq = ++jobSeq;
   #value: V;
   #state: JobState = JobState.New;
   readonly #abort = new AbortController();
@@ -77,17 +84,22 @@ export class Job<V = unknown> {
   #pendingInits = 0;
   #background: ((state: JobState) => void) | undefined;
   /** Pauses in progress (yields and back-off sleeps): the end of the job clears and wakes them. */
-  readonly #pauses = new Set<Pause>();
+  #pauses: Set<Pause> | undefined;
 
   constructor(value?: V, options: JobOptions = {}) {
     this.#value = value as V;
-    this.name = options.name ?? `job-${++jobSeq}`;
+    this.#name = options.name;
     this.#parent = options.signal;
     // The default logger in force now, not when the job first logs.
     this.#baseLogger = options.logger ?? getDefaultLogger();
     if (options.timeout !== undefined) this.#timeoutMs = checkMs('timeout', options.timeout);
     // Thousands of tasks may listen on the job's signal (contract rule 8).
     setMaxListeners(0, this.#abort.signal);
+  }
+
+  /** The job's name: `options.name`, else `job-<n>` (built on first use, not per job). */
+  get name(): string {
+    return this.#name ?? `job-${this.#seq}`;
   }
 
   get value(): V {
@@ -394,9 +406,10 @@ export class Job<V = unknown> {
   #pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const pause = startPause(ms, () => {
-        this.#pauses.delete(pause);
+        this.#pauses?.delete(pause);
         resolve();
       });
+      this.#pauses ??= new Set();
       this.#pauses.add(pause);
     });
   }
@@ -479,7 +492,7 @@ export class Job<V = unknown> {
     // Listeners on the signal are user code: one that throws must not stop the job's ending.
     try {
       if (outcome === JobState.Cancelled) this.#abort.abort(error);
-      else this.#abort.abort();
+      else this.#abort.abort(DONE_REASON);
     } catch (err) {
       this.log.error({ err }, 'an abort listener of the job signal threw');
     }
@@ -494,8 +507,10 @@ export class Job<V = unknown> {
     this.#unlinkParent?.();
     this.#unlinkParent = undefined;
     for (const task of this.#recurrent) this.#disarmIdleWatchdog(task);
-    for (const pause of this.#pauses) pause.wakeNow();
-    this.#pauses.clear();
+    if (this.#pauses !== undefined) {
+      for (const pause of this.#pauses) pause.wakeNow();
+      this.#pauses = undefined;
+    }
   }
 
   async #finalize(outcome: JobState): Promise<void> {
