@@ -1,1 +1,29 @@
-export {};
+export { STRATEGIES, type StrategyName } from './balancing/strategy.js';
+export {
+  createCli,
+  defaultConfig,
+  ENV_VARS,
+  HelpRequested,
+  type LogLevel,
+  type ProxyConfig,
+  parseConfig,
+} from './config.js';
+export {
+  ConfigError,
+  IdleTimeoutError,
+  NoUpstreamError,
+  PeerError,
+  ProxyError,
+  ShutdownError,
+  UpstreamConnectError,
+} from './errors.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  createProxy,
+  type ProxyOptions,
+  type ProxyServer,
+  type ProxyStats,
+  type UpstreamStats,
+} from './proxy.js';
+export type { ResolvedAddress, Resolver } from './resolver.js';
+export { formatHostPort, parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';

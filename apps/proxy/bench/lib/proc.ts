@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const CLK_TCK = 100; // getconf CLK_TCK on Linux
+
+/** User + system CPU seconds of a process, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime is field 14, stime field 15
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size in bytes, from /proc/<pid>/status. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** Resolves with the first stdout line that parses as JSON and satisfies `match`. */
+  line(
+    match: (o: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+export function killChildren(): void {
+  for (const c of children) c.kill('SIGKILL');
+}
+
+/** Spawns `cmd args` pinned to `cpu` with taskset. */
+export function spawnPinned(
+  cpu: number,
+  cmd: string,
+  args: string[],
+  opts: { stdin?: boolean } = {},
+): Child {
+  const proc = spawn('taskset', ['-c', String(cpu), cmd, ...args], {
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'],
+  });
+  children.add(proc);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.once('exit', () => children.delete(proc));
+  const waiters: {
+    match: (o: Record<string, unknown>) => boolean;
+    resolve: (o: Record<string, unknown>) => void;
+  }[] = [];
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return;
+    }
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i];
+      if (w?.match(o)) {
+        waiters.splice(i, 1);
+        w.resolve(o);
+        return;
+      }
+    }
+  });
+  return {
+    proc,
+    // taskset execs the command: same pid
+    pid: proc.pid as number,
+    line(match, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${cmd}: no matching output in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (o) => {
+            clearTimeout(timer);
+            resolve(o);
+          },
+        });
+      });
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import {
+  type Candidates,
+  type Endpoint,
+  eligible,
+  type Random,
+  type Strategy,
+} from './strategy.js';
+
+/** Picks an eligible endpoint at random with probability proportional to its weight. */
+export function pickWeightedRandom<E extends Endpoint>(
+  list: readonly E[],
+  tried: ReadonlySet<E> | undefined,
+  random: Random,
+  skip?: E,
+): E | undefined {
+  let total = 0;
+  for (const e of list) if (e !== skip && eligible(e, tried)) total += e.weight;
+  if (total <= 0) return undefined;
+  let r = random() * total;
+  let last: E | undefined;
+  for (const e of list) {
+    if (e === skip || !eligible(e, tried)) continue;
+    r -= e.weight;
+    last = e;
+    if (r < 0) return e;
+  }
+  return last; // floating-point leftovers
+}
+
+export function createRandom(random: Random = Math.random): Strategy {
+  return {
+    name: 'random',
+    pick<E extends Endpoint>(
+      c: Candidates<E>,
+      _client: string,
+      tried?: ReadonlySet<E>,
+    ): E | undefined {
+      return pickWeightedRandom(c.list, tried, random);
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { isMessage, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import type { ProxyConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
+
+export interface Primary {
+  /** The port the workers share (with --port 0, the one ephemeral port they all got). */
+  readonly port: number;
+  readonly metricsPort?: number;
+  /** Asks every worker to drain and waits for them to exit. Idempotent. */
+  close(): Promise<void>;
+}
+
+const RESPAWN_DELAY_MS = 1000;
+const STATS_TIMEOUT_MS = 2000;
+
+/**
+ * The cluster primary: forks `config.workers` workers that each run a full balancer on the same
+ * port. In Node's default round-robin scheduling the primary owns the listening socket and hands
+ * accepted connections to the workers, so `--port 0` yields one ephemeral port shared by all of
+ * them; the primary reports it once every worker is listening. A worker that dies is replaced.
+ */
+export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<Primary> {
+  let closing: Promise<void> | undefined;
+  let statsSeq = 0;
+  const statsWaiters = new Map<
+    number,
+    (reply: Extract<ToPrimary, { type: 'tcpb:stats-reply' }>) => void
+  >();
+  const aggregator = new AggregatorRegistry();
+  let sharedPort: number | undefined;
+  let ready = 0;
+  let onAllReady: ((port: number) => void) | undefined;
+  let onStartFailure: ((err: Error) => void) | undefined;
+
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => {
+      if (!isMessage<ToPrimary>(m)) return;
+      if (m.type === 'tcpb:listening') {
+        if (sharedPort !== undefined && m.port !== sharedPort) {
+          logger.error(
+            { worker: w.id, port: m.port, expected: sharedPort },
+            'worker listening on another port',
+          );
+        }
+        sharedPort ??= m.port;
+        if (++ready === config.workers) onAllReady?.(sharedPort);
+      } else if (m.type === 'tcpb:stats-reply') {
+        statsWaiters.get(m.id)?.(m);
+      }
+    });
+    w.on('error', (err) => logger.warn({ err, worker: w.id }, 'worker channel error'));
+    return w;
+  };
+
+  cluster.on('exit', (w, code, signal) => {
+    if (closing) return;
+    if (sharedPort === undefined) {
+      onStartFailure?.(
+        new Error(`worker ${w.id} exited during start (code ${code}, signal ${signal})`),
+      );
+      return;
+    }
+    logger.error({ worker: w.id, code, signal }, 'worker died, starting another');
+    setTimeout(() => {
+      if (!closing) fork();
+    }, RESPAWN_DELAY_MS).unref();
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    onAllReady = resolve;
+    onStartFailure = reject;
+    for (let i = 0; i < config.workers; i++) fork();
+  });
+  onStartFailure = undefined;
+
+  const workers = () =>
+    Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
+
+  async function gather(): Promise<Extract<ToPrimary, { type: 'tcpb:stats-reply' }>[]> {
+    const list = workers();
+    return Promise.all(
+      list.map(
+        (w) =>
+          new Promise<Extract<ToPrimary, { type: 'tcpb:stats-reply' }>>((resolve, reject) => {
+            const id = ++statsSeq;
+            const timer = setTimeout(() => {
+              statsWaiters.delete(id);
+              reject(new Error(`worker ${w.id} did not answer /stats`));
+            }, STATS_TIMEOUT_MS);
+            statsWaiters.set(id, (reply) => {
+              clearTimeout(timer);
+              statsWaiters.delete(id);
+              resolve(reply);
+            });
+            const msg: ToWorker = { type: 'tcpb:stats', id };
+            w.send(msg);
+          }),
+      ),
+    );
+  }
+
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(
+      {
+        contentType: aggregator.contentType,
+        metrics: () => aggregator.clusterMetrics(),
+        healthy: async () => (await gather()).some((r) => r.healthy),
+        stats: async () => ({ workers: (await gather()).map((r) => r.stats) }),
+      },
+      { port: config.metricsPort, host: config.host, logger },
+    );
+  }
+
+  return {
+    port,
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+    close() {
+      closing ??= (async () => {
+        const list = workers();
+        const exited = Promise.all(
+          list.map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r())))),
+        );
+        const msg: ToWorker = { type: 'tcpb:shutdown' };
+        for (const w of list) w.send(msg);
+        // The workers drain for up to drain-timeout; past that and a margin, they are killed.
+        let timer: NodeJS.Timeout | undefined;
+        const killed = new Promise<void>((r) => {
+          timer = setTimeout(() => {
+            for (const w of workers()) w.process.kill('SIGKILL');
+            r();
+          }, config.drainTimeout + 5000);
+        });
+        await Promise.race([exited, killed]);
+        clearTimeout(timer);
+        await metricsServer?.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ENV_VARS, HelpRequested, parseConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('parseConfig', () => {
+  it('has defaults and freezes the result', () => {
+    const c = parseConfig(['-u', '10.0.0.1:80'], {});
+    expect(c).toMatchObject({
+      port: 7000,
+      host: '0.0.0.0',
+      strategy: 'round-robin',
+      retries: 2,
+      workers: 1,
+      logLevel: 'info',
+      logPretty: false,
+      metricsPort: undefined,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(c.upstreams.map((u) => u.text)).toEqual(['10.0.0.1:80']);
+  });
+
+  it('reads every flag from TCPB_* env vars; flags win over env', () => {
+    const env = {
+      TCPB_PORT: '0',
+      TCPB_UPSTREAM: 'a:1@2, [::1]:2',
+      TCPB_STRATEGY: 'p2c',
+      TCPB_IDLE_TIMEOUT: '1000',
+      TCPB_LOG_PRETTY: 'true',
+      TCPB_METRICS_PORT: '9100',
+    };
+    const c = parseConfig([], env);
+    expect(c).toMatchObject({
+      port: 0,
+      strategy: 'p2c',
+      idleTimeout: 1000,
+      logPretty: true,
+      metricsPort: 9100,
+    });
+    expect(c.upstreams.map((u) => [u.host, u.port, u.weight])).toEqual([
+      ['a', 1, 2],
+      ['::1', 2, 1],
+    ]);
+    const d = parseConfig(['-p', '5', '--strategy', 'random', '-u', 'b:3'], env);
+    expect(d).toMatchObject({ port: 5, strategy: 'random' });
+    expect(d.upstreams.map((u) => u.text)).toEqual(['b:3']);
+  });
+
+  it('repeats --upstream and accepts comma lists', () => {
+    const c = parseConfig(['-u', 'a:1', '--upstream', 'b:2,c:3@4'], {});
+    expect(c.upstreams.map((u) => u.text)).toEqual(['a:1', 'b:2', 'c:3@4']);
+  });
+
+  it.each([
+    [['-u', 'a:1', '--strategy', 'nope'], /--strategy/],
+    [['-u', 'a:1', '--port', 'x'], /--port/],
+    [['-u', 'a:1', '--retries', '-1'], /--retries/],
+    [['-u', 'nohost'], /--upstream/],
+    [['--bogus'], /--bogus/],
+    [[], /--upstream/],
+    [['-u', 'a:1@0'], /--upstream/],
+  ])('%j → ConfigError naming the flag', (argv, re) => {
+    try {
+      parseConfig(argv, {});
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).code).toBe('ERR_CONFIG');
+      expect((err as Error).message).toMatch(re);
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('names the env var when an env value is bad', () => {
+    expect(() => parseConfig(['-u', 'a:1'], { TCPB_MAX_CONNS: 'lots' })).toThrow(/TCPB_MAX_CONNS/);
+    expect(() => parseConfig(['-u', 'a:1'], { TCPB_LOG_LEVEL: 'loud' })).toThrow(/TCPB_LOG_LEVEL/);
+  });
+
+  it('--help carries every env var', () => {
+    try {
+      parseConfig(['--help'], {});
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(HelpRequested);
+      for (const v of ENV_VARS) expect((err as HelpRequested).text).toContain(v);
+    }
+    expect(ENV_VARS).toContain('TCPB_IDLE_TIMEOUT');
+    expect(ENV_VARS).toHaveLength(17);
+  });
+});

@@ -1,0 +1,264 @@
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
+import { ConfigError, ProxyError } from './errors.js';
+import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The proxy's whole configuration, parsed once and frozen. Times are in milliseconds. */
+export interface ProxyConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly upstreams: readonly UpstreamSpec[];
+  readonly strategy: StrategyName;
+  /** Open client connections per process; beyond it new ones are closed at once. 0 = no limit. */
+  readonly maxConns: number;
+  readonly connectTimeout: number;
+  /** Further upstreams tried after a failed connect (so at most 1 + retries attempts). */
+  readonly retries: number;
+  /** 0 disables. */
+  readonly idleTimeout: number;
+  /** 0 disables active checks. */
+  readonly healthInterval: number;
+  readonly healthRise: number;
+  readonly healthFall: number;
+  /** 0 resolves host names once, at start. */
+  readonly dnsInterval: number;
+  readonly drainTimeout: number;
+  /** undefined: no metrics server. 0: an ephemeral port. */
+  readonly metricsPort: number | undefined;
+  /** 1: no cluster. */
+  readonly workers: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+}
+
+/** Thrown by parseConfig for `--help`; `text` is the help to print (exit 0). */
+export class HelpRequested extends ProxyError {
+  override readonly code = 'ERR_HELP_REQUESTED';
+  constructor(readonly text: string) {
+    super('help requested');
+  }
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const text = value.trim();
+    if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
+    const n = Number(text);
+    if (n < min || n > max) throw new InvalidArgumentError(`${n} is not within ${min}-${max}.`);
+    return n;
+  };
+}
+
+function collectUpstreams(value: string, previous: UpstreamSpec[] | undefined): UpstreamSpec[] {
+  const out = previous ? [...previous] : [];
+  for (const part of value.split(',')) {
+    if (part.trim() === '') continue;
+    try {
+      out.push(parseUpstreamSpec(part));
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }
+  return out;
+}
+
+const DAY = 86_400_000;
+
+/** Builds the commander program; each option carries the env var it reads (shown by --help). */
+export function createCli(): Command {
+  const env = (flag: string) => `TCPB_${flag.toUpperCase().replaceAll('-', '_')}`;
+  const opt = (flags: string, description: string) => {
+    const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
+    return new Option(flags, description).env(env(long));
+  };
+  return new Command('tcpbalancer-proxy')
+    .description(
+      'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
+    )
+    .helpOption('-h, --help', 'show this help')
+    .addOption(
+      opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
+        .argParser(integer(0, 65535))
+        .default(7000),
+    )
+    .addOption(opt('--host <host>', 'address to listen on').default('0.0.0.0'))
+    .addOption(
+      opt(
+        '-u, --upstream <host:port[@weight]>',
+        'upstream, repeatable (env: comma-separated); IPv6 as [::1]:PORT',
+      ).argParser(collectUpstreams),
+    )
+    .addOption(
+      opt('--strategy <name>', 'balancing strategy').choices(STRATEGIES).default('round-robin'),
+    )
+    .addOption(
+      opt('--max-conns <n>', 'open client connections per process, 0 = unlimited')
+        .argParser(integer(0, 1_000_000))
+        .default(8000),
+    )
+    .addOption(
+      opt('--connect-timeout <ms>', 'upstream connect timeout')
+        .argParser(integer(1, DAY))
+        .default(3000),
+    )
+    .addOption(
+      opt('--retries <n>', 'other upstreams tried after a failed connect')
+        .argParser(integer(0, 100))
+        .default(2),
+    )
+    .addOption(
+      opt(
+        '--idle-timeout <ms>',
+        'close a connection with no traffic either way for this long, 0 = never',
+      )
+        .argParser(integer(0, 30 * DAY))
+        .default(300_000),
+    )
+    .addOption(
+      opt('--health-interval <ms>', 'active TCP check period, 0 = no active checks')
+        .argParser(integer(0, DAY))
+        .default(2000),
+    )
+    .addOption(
+      opt('--health-rise <n>', 'consecutive successful checks to bring an upstream up')
+        .argParser(integer(1, 100))
+        .default(2),
+    )
+    .addOption(
+      opt('--health-fall <n>', 'consecutive failed checks or connects to take an upstream down')
+        .argParser(integer(1, 100))
+        .default(3),
+    )
+    .addOption(
+      opt('--dns-interval <ms>', 're-resolve upstream host names this often, 0 = only at start')
+        .argParser(integer(0, DAY))
+        .default(10_000),
+    )
+    .addOption(
+      opt('--drain-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for open connections')
+        .argParser(integer(0, DAY))
+        .default(8000),
+    )
+    .addOption(
+      opt(
+        '--metrics-port <port>',
+        'serve /metrics, /healthz, /stats on this port (0 = ephemeral)',
+      ).argParser(integer(0, 65535)),
+    )
+    .addOption(
+      opt('--workers <n>', 'worker processes sharing the port (node:cluster), 0 = one per CPU')
+        .argParser(integer(0, 256))
+        .default(1),
+    )
+    .addOption(opt('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      opt('--log-pretty', 'human-readable logs (pino-pretty) instead of JSON lines').default(false),
+    )
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+}
+
+/** Every environment variable the proxy reads. */
+export const ENV_VARS: readonly string[] = Object.freeze(
+  createCli()
+    .options.map((o) => o.envVar)
+    .filter((v): v is string => v !== undefined),
+);
+
+function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}: "${value}" is not a boolean (true/false)`);
+}
+
+/**
+ * Parses the user's arguments (without node and the script) and the environment into one frozen
+ * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
+ * flag) or HelpRequested.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ProxyConfig {
+  const cli = createCli();
+  if (argv.includes('-h') || argv.includes('--help'))
+    throw new HelpRequested(cli.helpInformation());
+  // Commander would read process.env itself; the env comes from the caller instead (testable,
+  // and main.ts stays the only reader of process), so the options forget their env var here.
+  const envOf = new Map<Option, string>();
+  for (const o of cli.options) {
+    if (o.envVar) envOf.set(o, o.envVar);
+    o.envVar = undefined;
+  }
+  try {
+    cli.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      throw new ConfigError(err.message.replace(/^error: /, '').split('\n')[0] ?? err.message);
+    }
+    throw err;
+  }
+  for (const [o, name] of envOf) {
+    const key = o.attributeName();
+    const raw = env[name];
+    if (raw === undefined || cli.getOptionValueSource(key) === 'cli') continue;
+    let value: unknown;
+    try {
+      if (o.isBoolean()) value = parseBoolean(name, raw);
+      else {
+        if (o.argChoices && !o.argChoices.includes(raw)) {
+          throw new InvalidArgumentError(`Allowed choices are ${o.argChoices.join(', ')}.`);
+        }
+        value = o.parseArg ? o.parseArg(raw, undefined) : raw;
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${name} (${o.long}): "${raw}" is invalid: ${(err as Error).message}`);
+    }
+    cli.setOptionValueWithSource(key, value, 'env');
+  }
+  const o = cli.opts();
+  const upstreams = (o.upstream as UpstreamSpec[] | undefined) ?? [];
+  if (upstreams.length === 0) {
+    throw new ConfigError(
+      'option --upstream is required (or TCPB_UPSTREAM), e.g. -u 127.0.0.1:9000',
+    );
+  }
+  if (upstreams.every((u) => u.weight === 0)) {
+    throw new ConfigError('option --upstream: at least one upstream needs a weight above 0');
+  }
+  const workers = o.workers as number;
+  return Object.freeze({
+    port: o.port as number,
+    host: o.host as string,
+    upstreams: Object.freeze(upstreams),
+    strategy: o.strategy as StrategyName,
+    maxConns: o.maxConns as number,
+    connectTimeout: o.connectTimeout as number,
+    retries: o.retries as number,
+    idleTimeout: o.idleTimeout as number,
+    healthInterval: o.healthInterval as number,
+    healthRise: o.healthRise as number,
+    healthFall: o.healthFall as number,
+    dnsInterval: o.dnsInterval as number,
+    drainTimeout: o.drainTimeout as number,
+    metricsPort: o.metricsPort as number | undefined,
+    workers: workers === 0 ? availableParallelism() : workers,
+    logLevel: o.logLevel as LogLevel,
+    logPretty: o.logPretty as boolean,
+  });
+}
+
+/** Defaults for in-process use (tests, other workspaces): parseConfig with only the upstreams. */
+export function defaultConfig(
+  overrides: Partial<ProxyConfig> & Pick<ProxyConfig, 'upstreams'>,
+): ProxyConfig {
+  const base = parseConfig(['-u', '127.0.0.1:1'], {});
+  return Object.freeze({ ...base, ...overrides });
+}

@@ -1,0 +1,46 @@
+/**
+ * Every error the proxy raises, each with a stable `code` to match on (never match on messages).
+ * Listed in the README.
+ */
+export class ProxyError extends Error {
+  readonly code: string = 'ERR_PROXY';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A bad flag or environment value. The message is one line and names the flag. */
+export class ConfigError extends ProxyError {
+  override readonly code = 'ERR_CONFIG';
+}
+
+/** No upstream could be reached for a connection (all down, or every attempt failed). */
+export class NoUpstreamError extends ProxyError {
+  override readonly code = 'ERR_NO_UPSTREAM';
+}
+
+/** Connecting to one upstream failed or timed out; `cause` holds the socket error. */
+export class UpstreamConnectError extends ProxyError {
+  override readonly code = 'ERR_UPSTREAM_CONNECT';
+}
+
+/** No bytes moved in either direction for `--idle-timeout` ms. */
+export class IdleTimeoutError extends ProxyError {
+  override readonly code = 'ERR_IDLE_TIMEOUT';
+}
+
+/** The connection was still open when the drain period (`--drain-timeout`) ended, or on destroy(). */
+export class ShutdownError extends ProxyError {
+  override readonly code = 'ERR_SHUTDOWN';
+}
+
+/** A socket of the connection failed (reset, EPIPE…); `cause` holds the socket error. */
+export class PeerError extends ProxyError {
+  override readonly code: 'ERR_CLIENT_SOCKET' | 'ERR_UPSTREAM_SOCKET';
+  constructor(side: 'client' | 'upstream', cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`${side} socket: ${detail}`, { cause });
+    this.code = side === 'client' ? 'ERR_CLIENT_SOCKET' : 'ERR_UPSTREAM_SOCKET';
+  }
+}

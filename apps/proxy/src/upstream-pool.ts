@@ -1,0 +1,172 @@
+import { isIP } from 'node:net';
+import type { Candidates } from './balancing/strategy.js';
+import type { Logger } from './logger.js';
+import type { Resolver } from './resolver.js';
+import { type HealthPolicy, type StateChange, Upstream } from './upstream.js';
+import type { UpstreamSpec } from './upstream-spec.js';
+
+/** While a host name has never resolved, it is retried this often even with --dns-interval 0. */
+const UNRESOLVED_RETRY_MS = 5000;
+
+export interface UpstreamPoolOptions {
+  readonly specs: readonly UpstreamSpec[];
+  readonly resolver: Resolver;
+  /** 0: resolve once (retrying names that never resolved). */
+  readonly dnsInterval: number;
+  readonly health: HealthPolicy;
+  readonly logger: Logger;
+  readonly onStateChange?: StateChange;
+}
+
+interface SpecEntry {
+  readonly spec: UpstreamSpec;
+  readonly literal: boolean;
+  resolved: boolean;
+  /** address → endpoint */
+  readonly endpoints: Map<string, Upstream>;
+}
+
+/**
+ * Every upstream endpoint, as `--upstream` specs resolve. Addresses that appear join; addresses
+ * that vanish are marked `removed` (no new connections) and dropped once their last connection
+ * ends, so in-flight transfers are never cut by a DNS change.
+ */
+export class UpstreamPool implements Candidates<Upstream> {
+  /** Current endpoints, in spec order. Replaced (never mutated) when membership changes. */
+  list: readonly Upstream[] = [];
+  /** Bumped on every membership change; strategies rebuild their state on it. */
+  version = 0;
+  readonly #entries: SpecEntry[];
+  readonly #opts: UpstreamPoolOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(opts: UpstreamPoolOptions) {
+    this.#opts = opts;
+    this.#entries = opts.specs.map((spec) => ({
+      spec,
+      literal: isIP(spec.host) !== 0,
+      resolved: false,
+      endpoints: new Map(),
+    }));
+    for (const e of this.#entries) {
+      if (e.literal) {
+        e.resolved = true;
+        e.endpoints.set(e.spec.host, this.#make(e.spec, e.spec.host, isIP(e.spec.host)));
+      }
+    }
+    this.#rebuild();
+  }
+
+  /** Resolves the host names once, then keeps re-resolving them in the background. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Re-resolves every host name now (also what the timer does). Never rejects. */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#resolveAll().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** A connection to `up` ended: drop it if DNS removed it and it has no connection left. */
+  released(up: Upstream): void {
+    if (up.removed && up.active === 0 && this.list.includes(up)) this.#rebuild();
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    const pending = this.#entries.some((e) => !e.resolved);
+    const period =
+      this.#opts.dnsInterval > 0 ? this.#opts.dnsInterval : pending ? UNRESOLVED_RETRY_MS : 0;
+    if (period === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.refresh().then(() => this.#schedule());
+    }, period);
+    this.#timer.unref();
+  }
+
+  async #resolveAll(): Promise<void> {
+    const todo = this.#entries.filter(
+      (e) => !e.literal && (this.#opts.dnsInterval > 0 || !e.resolved),
+    );
+    const results = await Promise.all(
+      todo.map((e) =>
+        this.#opts.resolver(e.spec.host).then(
+          (addrs) => ({ e, addrs, err: undefined }),
+          (err: unknown) => ({ e, addrs: undefined, err }),
+        ),
+      ),
+    );
+    if (this.#stopped) return;
+    let changed = false;
+    for (const { e, addrs, err } of results) {
+      const log = this.#opts.logger;
+      if (addrs === undefined || addrs.length === 0) {
+        // A failed lookup keeps the last known addresses: a DNS hiccup must not empty the pool.
+        log.warn(
+          { upstream: e.spec.text, err },
+          'dns resolution failed, keeping previous addresses',
+        );
+        continue;
+      }
+      e.resolved = true;
+      const seen = new Set<string>();
+      for (const a of addrs) {
+        const family = a.family === 6 || isIP(a.address) === 6 ? 6 : 4;
+        seen.add(a.address);
+        const existing = e.endpoints.get(a.address);
+        if (existing === undefined) {
+          e.endpoints.set(a.address, this.#make(e.spec, a.address, family));
+          log.info({ upstream: e.spec.text, address: a.address }, 'upstream address added');
+          changed = true;
+        } else if (existing.removed) {
+          existing.removed = false;
+          log.info({ upstream: e.spec.text, address: a.address }, 'upstream address back');
+          changed = true;
+        }
+      }
+      for (const [address, up] of e.endpoints) {
+        if (seen.has(address) || up.removed) continue;
+        up.removed = true;
+        log.info({ upstream: e.spec.text, address, active: up.active }, 'upstream address removed');
+        changed = true;
+      }
+    }
+    if (changed) this.#rebuild();
+  }
+
+  #make(spec: UpstreamSpec, address: string, family: number): Upstream {
+    const change: StateChange = (up, from, why) => {
+      this.#opts.logger.warn({ upstream: up.key, from, to: up.state, why }, `upstream ${up.state}`);
+      this.#opts.onStateChange?.(up, from, why);
+    };
+    return new Upstream(spec, address, family === 6 ? 6 : 4, this.#opts.health, change);
+  }
+
+  #rebuild(): void {
+    const list: Upstream[] = [];
+    for (const e of this.#entries) {
+      for (const [address, up] of e.endpoints) {
+        if (up.removed && up.active === 0) {
+          e.endpoints.delete(address);
+          continue;
+        }
+        list.push(up);
+      }
+    }
+    this.list = list;
+    this.version++;
+  }
+}
