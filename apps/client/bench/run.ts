@@ -5,11 +5,14 @@
  * backend's CPU (/proc/<pid>/stat). The generator keeps up when the backend's core is the busy
  * one; the baseline run alongside (1 connection) shows what the same pair does unloaded.
  *
- *   npm run bench -w @tcpbalancer/client        (env BENCH_SECONDS=5 by default)
+ *   npm run bench -w @tcpbalancer/client        (env BENCH_SECONDS=3 by default)
+ *
+ * With BENCH_RESULTS_DIR set, the figures also go to $BENCH_RESULTS_DIR/client.json
+ * ({ workspace, rows: [{ scenario, unit, ours, baseline, ratio, target }] }).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +22,9 @@ import { parseConfig, runClient, type Summary } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BACKEND_MAIN = path.resolve(here, '../../backend/dist/main.js');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/** Warm-up runs (JIT, sharp's first calls): short, not reported. */
+const WARMUP_SECONDS = Math.min(1, SECONDS);
 const CLIENT_CORE = '0';
 // os.cpus(), not availableParallelism(): the latter already reflects this process's pinning.
 const BACKEND_CORE = os.cpus().length > 1 ? '1' : '0';
@@ -92,6 +97,7 @@ async function scenario(
   pid: number,
   input: string,
   conns: number,
+  seconds = SECONDS,
 ): Promise<Result> {
   const config = parseConfig(
     [
@@ -101,7 +107,7 @@ async function scenario(
       input,
       '--dry-run',
       '--duration',
-      `${SECONDS}s`,
+      `${seconds}s`,
       '--conns',
       String(conns),
     ],
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
     );
     const pid = backend.child.pid!;
     // Warm-up (JIT, sharp's first calls), not reported.
-    await scenario('warmup', backend.port, pid, work, 8);
+    await scenario('warmup', backend.port, pid, work, 8, WARMUP_SECONDS);
     const results = [
       await scenario('baseline: 1 connection', backend.port, pid, work, 1),
       await scenario('64 connections', backend.port, pid, work, 64),
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
     // The generator's own ceiling: the same run against a server that costs nothing.
     const instant = await startBackend(true);
     try {
-      await scenario('warmup', instant.port, instant.child.pid!, work, 8);
+      await scenario('warmup', instant.port, instant.child.pid!, work, 8, WARMUP_SECONDS);
       results.push(
         await scenario('64 conns, instant server', instant.port, instant.child.pid!, work, 64),
       );
@@ -191,6 +197,34 @@ async function main(): Promise<void> {
         clientCap / backendCap
       ).toFixed(2)}x`,
     );
+    const clientUs = perReq(loaded.clientCpu, loaded.summary.rps);
+    const backendUs = perReq(loaded.backendCpu, loaded.summary.rps);
+    await writeResults([
+      {
+        scenario: 'CPU per request, 64 connections, dry-run, closed loop: client vs backend',
+        unit: 'µs/request',
+        ours: round(clientUs),
+        baseline: round(backendUs),
+        ratio: round(clientUs / Math.max(1e-9, backendUs), 3),
+        target: 'client < backend',
+      },
+      {
+        scenario: 'req/s, 64 connections: instant server (generator ceiling) vs real backend',
+        unit: 'req/s',
+        ours: round(ceiling.summary.rps),
+        baseline: round(loaded.summary.rps),
+        ratio: round(ceiling.summary.rps / Math.max(1, loaded.summary.rps), 3),
+        target: 'ceiling > backend (ratio > 1)',
+      },
+      {
+        scenario: 'req/s against the real backend: 64 connections vs 1 connection',
+        unit: 'req/s',
+        ours: round(loaded.summary.rps),
+        baseline: round(base.summary.rps),
+        ratio: round(loaded.summary.rps / Math.max(1, base.summary.rps), 3),
+        target: '64 connections > 1 connection (ratio > 1)',
+      },
+    ]);
     console.log(
       loaded.backendCpu >= loaded.clientCpu
         ? 'the backend is the busier side: the generator is not the bottleneck'
@@ -200,6 +234,30 @@ async function main(): Promise<void> {
     backend.child.kill('SIGTERM');
     await rm(work, { recursive: true, force: true });
   }
+}
+
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+interface ResultRow {
+  readonly scenario: string;
+  readonly unit: string;
+  readonly ours: number;
+  readonly baseline: number;
+  readonly ratio: number;
+  readonly target: string;
+}
+
+/** The benchmark convention: $BENCH_RESULTS_DIR/client.json when that variable is set. */
+async function writeResults(rows: readonly ResultRow[]): Promise<void> {
+  const dir = process.env.BENCH_RESULTS_DIR;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'client.json');
+  await writeFile(file, `${JSON.stringify({ workspace: '@tcpbalancer/client', rows }, null, 2)}\n`);
+  console.log(`results written to ${file}`);
 }
 
 // Pin this process (the client) to one core: re-exec under taskset once.

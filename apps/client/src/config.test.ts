@@ -126,6 +126,13 @@ describe('parseConfig', () => {
       configError(() => parseConfig(['--proxy', 'h:1', '--input', 'i'], {})).message,
     ).toContain('--output');
     expect(parseConfig(['--proxy', 'h:1', '--input', 'i', '--dry-run'], {}).output).toBeUndefined();
+    // --output with --dry-run or --duration: accepted, not used, kept aside for one warning.
+    for (const mode of [['--dry-run'], ['--duration', '1s']]) {
+      const c = parseConfig([...base, ...mode], {});
+      expect(c.output).toBeUndefined();
+      expect(c.ignoredOutput).toBe('out');
+    }
+    expect(parseConfig(base, {}).ignoredOutput).toBeUndefined();
     expect(parseConfig(['--proxy', 'h:1', '--input', 'i', '--duration', '5'], {}).durationMs).toBe(
       5000,
     );

@@ -19,6 +19,8 @@ export interface ClientConfig {
   readonly input: string;
   /** Absent in dry-run and load (--duration) mode, where nothing is saved. */
   readonly output: string | undefined;
+  /** --output given in dry-run/load mode: not used (runClient warns once), never an error. */
+  readonly ignoredOutput: string | undefined;
   readonly width: number | undefined;
   readonly height: number | undefined;
   readonly fit: Fit | undefined;
@@ -299,6 +301,7 @@ export function parseConfig(
     proxy: Object.freeze({ ...o.proxy }),
     input: o.input,
     output: dryRun || loadMode ? undefined : o.output,
+    ignoredOutput: dryRun || loadMode ? o.output || undefined : undefined,
     width: o.width,
     height: o.height,
     fit: o.fit,

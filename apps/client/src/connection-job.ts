@@ -85,6 +85,10 @@ export interface ConnectionState {
   isolated: boolean;
   /** Answers received: a connection that got some made progress. */
   answered: number;
+  /** The TCP connection was established (a close after this is the peer's doing, not a refusal). */
+  connected: boolean;
+  /** Bytes received on this connection: a server that said anything at all (even an error) is there. */
+  received: number;
   /** Wakes a waiting feeder (window) or saver (nothing to save yet). */
   wake: (() => void) | undefined;
   saverWake: (() => void) | undefined;
@@ -135,6 +139,8 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
     feederDone: false,
     isolated: false,
     answered: 0,
+    connected: false,
+    received: 0,
     wake: undefined,
     saverWake: undefined,
   };
@@ -190,6 +196,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
         clearTimeout(timer);
       }
       connected = true;
+      state.connected = true;
       ctx.stats.connections++;
       task.done();
     },
@@ -259,6 +266,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
         return;
       }
       ctx.stats.bytesReceived += chunk.length;
+      state.received += chunk.length;
       let frames: Frame[];
       try {
         frames = state.decoder.push(chunk);
@@ -294,6 +302,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
     state.pending.delete(frame.requestId);
     clearTimeout(inflight.timer);
     state.answered++;
+    ctx.stats.answers++;
     const latencyMs = performance.now() - inflight.startMs;
     state.wake?.();
     if (frame.type === FrameType.Error) {

@@ -41,6 +41,16 @@ export class ConnectionLostError extends ClientError {
   }
 }
 
+/**
+ * The run was given up: connection after connection was accepted and then closed by the peer
+ * before any answer (a proxy with every backend down). Not retried: the cause is not the image.
+ */
+export class NoBackendError extends ClientError {
+  constructor(message: string) {
+    super('ERR_NO_BACKEND', message);
+  }
+}
+
 /** A request got no answer within --timeout: its connection is dropped and the request retried. */
 export class RequestTimeoutError extends ClientError {
   constructor(ms: number) {

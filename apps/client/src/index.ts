@@ -23,6 +23,7 @@ export {
   ConnectError,
   ConnectionLostError,
   HelpRequested,
+  NoBackendError,
   OutputError,
   ReadImageError,
   RequestTimeoutError,

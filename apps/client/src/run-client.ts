@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@tcpbalancer/job';
+import type { Job, Logger } from '@tcpbalancer/job';
 import {
   type Frame,
   FrameType,
@@ -13,14 +13,22 @@ import {
   type ResizeRequestHeader,
 } from '@tcpbalancer/protocol';
 import type { ClientConfig } from './config.js';
-import { type ConnectionContext, chargeAndRequeue, createConnectionJob } from './connection-job.js';
+import {
+  type ConnectionContext,
+  type ConnectionState,
+  chargeAndRequeue,
+  createConnectionJob,
+} from './connection-job.js';
 import {
   AbortedError,
   BackendError,
   BadResponseError,
   ConfigError,
+  ConnectError,
+  ConnectionLostError,
   errorCode,
   errorMessage,
+  NoBackendError,
   ReadImageError,
 } from './errors.js';
 import { checkResult, outputFileName, planOutputs } from './output-name.js';
@@ -36,7 +44,7 @@ export interface RunOptions {
   readonly logger: Logger;
   /** Where the summary goes (the table, or with --json the JSON object). Absent: not printed. */
   readonly stdout?: NodeJS.WritableStream;
-  /** Where the progress bar goes when it is a TTY. */
+  /** Where the progress bar goes when it is a TTY, and the one-line headline of a run given up. */
   readonly stderr?: NodeJS.WritableStream;
   /** Aborts the run (SIGINT/SIGTERM): connections end, what was not answered is failed as ERR_ABORTED. */
   readonly signal?: AbortSignal;
@@ -48,6 +56,29 @@ const MAX_FAILURES_LISTED = 1000;
 const MAX_SKIPPED_LISTED = 1000;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 2000;
+/** Failure log lines per error code; past it one line counts the rest (the summary lists them). */
+const MAX_FAILURE_LOGS_PER_CODE = 5;
+/**
+ * Connections in a row (per connection of the round) accepted and then closed by the peer before
+ * any answer, with no answer anywhere meanwhile, after which the round is given up: a proxy whose
+ * backends are all down does exactly that, and retrying each image would only repeat it.
+ */
+const CLOSED_EARLY_PER_CONN = 3;
+
+/**
+ * What the connections of one round see of an outage: connections accepted then closed before
+ * any answer, in a row (an answer on any connection breaks the row).
+ */
+interface Outage {
+  streak: number;
+  /** stats.answers when the streak started: a change means something answered meanwhile. */
+  answersAtStart: number;
+  readonly threshold: number;
+  /** Set once the round is given up: what the rest fails with. */
+  reason: NoBackendError | undefined;
+  /** The running connection jobs, cancelled when the round is given up. */
+  readonly jobs: Set<Job<ConnectionState>>;
+}
 
 async function preflightInput(dir: string): Promise<string> {
   try {
@@ -89,6 +120,12 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   const log = opts.logger;
   const loadMode = config.durationMs !== undefined;
   const inputRoot = await preflightInput(config.input);
+  if (config.ignoredOutput !== undefined) {
+    // Not an error (a script may pass the same flags to every run), but not silent either.
+    const warning = `--output ${config.ignoredOutput} is ignored in ${config.dryRun ? 'dry-run' : 'load'} mode: nothing is saved`;
+    if (opts.stderr) opts.stderr.write(`warning: ${warning}\n`);
+    else log.warn({ output: config.ignoredOutput }, warning);
+  }
   const outputRoot = config.output !== undefined ? await preflightOutput(config.output) : undefined;
   const writer = outputRoot !== undefined ? new OutputWriter(outputRoot) : undefined;
 
@@ -138,6 +175,9 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   const stats = new Stats();
   const failures: Failure[] = [];
   const written = new Set<string>();
+  /** The headline of a run given up (every backend down, proxy unreachable), once. */
+  let aborted: string | undefined;
+  const failureLogs = new Map<string, number>();
   const abort = new AbortController();
   // Every connection job and back-off sleep listens on it: thousands with many connections.
   setMaxListeners(0, abort.signal);
@@ -184,7 +224,12 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
         clearTimeout(timer);
       }
     } else {
-      for (let round = 1; round <= config.times && !abort.signal.aborted; round++) {
+      // A round given up (nothing reachable) ends the run: the next rounds would only repeat it.
+      for (
+        let round = 1;
+        round <= config.times && !abort.signal.aborted && aborted === undefined;
+        round++
+      ) {
         rounds = round;
         const items: WorkItem[] = sources.map((image) => ({
           seq: seq++,
@@ -203,6 +248,13 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   } finally {
     progress.stop();
     opts.signal?.removeEventListener('abort', onAbort);
+  }
+  for (const [code, n] of failureLogs) {
+    if (n > MAX_FAILURE_LOGS_PER_CODE)
+      log.error(
+        { code, more: n - MAX_FAILURE_LOGS_PER_CODE },
+        'more failures with this code (listed in the summary)',
+      );
   }
   const seconds = (performance.now() - started) / 1000;
 
@@ -228,6 +280,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
     errors: Object.fromEntries(stats.errors),
     failures,
     written: written.size,
+    ...(aborted !== undefined ? { aborted } : {}),
   };
   log.info(
     { requests: summary.requests, ok: summary.ok, failed: summary.failed, rps: summary.rps },
@@ -236,6 +289,20 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   if (opts.stdout)
     opts.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   return summary;
+
+  /** States once, on stderr and in the log, why the run was given up. */
+  function announce(headline: string): void {
+    if (aborted !== undefined) return;
+    aborted = headline;
+    log.error({ proxy: `${config.proxy.host}:${config.proxy.port}` }, headline);
+    opts.stderr?.write(`error: ${headline}\n`);
+  }
+
+  function noBackend(closed: number): NoBackendError {
+    return new NoBackendError(
+      `no backend answered through ${config.proxy.host}:${config.proxy.port}: ${closed} connection${closed === 1 ? '' : 's'} closed before any answer (are the backends up?)`,
+    );
+  }
 
   /** Marks an item settled; false (and a loud log) if it already was: never count one twice. */
   function claim(item: WorkItem): boolean {
@@ -266,7 +333,10 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
         message: errorMessage(error),
       });
     }
-    if (!loadMode)
+    const logged = (failureLogs.get(code) ?? 0) + 1;
+    failureLogs.set(code, logged);
+    // The first few per code: 200 identical lines would bury the cause (the summary has them all).
+    if (!loadMode && logged <= MAX_FAILURE_LOGS_PER_CODE)
       log.error(
         { path: item.image.relPath, round: item.round, code, err: errorMessage(error) },
         'failed',
@@ -363,8 +433,15 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       fail: (item, error) => settleFailed(queue, item, error),
     };
     const saving = new Set<Promise<void>>();
+    const outage: Outage = {
+      streak: 0,
+      answersAtStart: stats.answers,
+      threshold: CLOSED_EARLY_PER_CONN * conns,
+      reason: undefined,
+      jobs: new Set(),
+    };
     const slots: Promise<unknown>[] = [];
-    for (let i = 0; i < conns; i++) slots.push(runSlot(ctx, `conn-${round}-${i}`));
+    for (let i = 0; i < conns; i++) slots.push(runSlot(ctx, outage, `conn-${round}-${i}`));
     const gaveUp = await Promise.all(slots);
     // Saves that outlived their connection (it broke during the write) finish before the round.
     await Promise.all(saving);
@@ -377,8 +454,14 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
     }
     // Every slot gave up connecting: what is left fails with the last connect error. In load
     // mode the source never runs dry: one failure is recorded for it (the exit status says so).
-    const reason = gaveUp.find((e) => e !== undefined);
+    let reason = outage.reason ?? gaveUp.find((e) => e !== undefined);
     if (reason !== undefined && queue.hasWork) {
+      // Say why once, before the per-image failures: the last connections of every slot closed
+      // before any answer (fewer than the threshold with a low --retries), or none could connect.
+      if (!(reason instanceof NoBackendError) && outage.streak >= conns)
+        reason = noBackend(outage.streak);
+      if (reason instanceof NoBackendError) announce(reason.message);
+      else if (reason instanceof ConnectError) announce(`${reason.message} (is the proxy up?)`);
       if (loadMode) {
         const next = queue.take();
         queue.close();
@@ -395,22 +478,31 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
    * jittered). A slot whose connections fail --retries + 1 times in a row without carrying
    * anything (refused, closed at once) gives up and resolves with the error; otherwise undefined.
    */
-  async function runSlot(ctx: ConnectionContext, name: string): Promise<unknown> {
+  async function runSlot(ctx: ConnectionContext, outage: Outage, name: string): Promise<unknown> {
     let fruitless = 0;
     let generation = 0;
-    while (!abort.signal.aborted && ctx.queue.hasWork) {
+    while (!abort.signal.aborted && outage.reason === undefined && ctx.queue.hasWork) {
       const job = createConnectionJob(ctx, `${name}.${generation++}`);
+      outage.jobs.add(job);
       const end = await job.run();
+      outage.jobs.delete(job);
       const st = job.value;
       const held = [...st.held];
       if (end === 'done' && held.length === 0) {
         fruitless = 0;
+        outage.streak = 0;
         continue;
       }
       const error = job.interruptedBy?.error ?? new AbortedError();
       if (abort.signal.aborted) {
         for (const item of held) settleFailed(ctx.queue, item, new AbortedError());
         break;
+      }
+      if (outage.reason === undefined) noteOutage(outage, st, error);
+      if (outage.reason !== undefined) {
+        // The round is given up: what this connection held fails with the cause, uncharged.
+        for (const item of held) ctx.queue.requeue(item);
+        return outage.reason;
       }
       let charged = 0;
       for (const item of held) {
@@ -434,5 +526,26 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       );
     }
     return undefined;
+  }
+
+  /**
+   * Counts a connection accepted and closed by the peer before a single byte came back; anything else (an
+   * answer, a refusal, a timeout) breaks the row. At the threshold the round is given up and its
+   * running connections are cancelled.
+   */
+  function noteOutage(outage: Outage, st: ConnectionState, error: unknown): void {
+    // Silent: not a byte came back. A server that sent anything (ERR_BUSY on the connection,
+    // garbage) is up, and its own error says more than "no backend".
+    const closedEarly = st.connected && st.received === 0 && error instanceof ConnectionLostError;
+    if (!closedEarly || stats.answers !== outage.answersAtStart) {
+      outage.streak = 0;
+      outage.answersAtStart = stats.answers;
+    }
+    if (!closedEarly) return;
+    outage.streak++;
+    if (outage.streak < outage.threshold) return;
+    outage.reason = noBackend(outage.streak);
+    announce(outage.reason.message);
+    for (const job of outage.jobs) job.cancel(outage.reason);
   }
 }

@@ -30,6 +30,8 @@ export class Stats {
   bytesSent = 0;
   bytesReceived = 0;
   connections = 0;
+  /** Answer frames received (responses and error answers, retryable ones too): any sign of life. */
+  answers = 0;
   readonly backends = new Map<string, number>();
   readonly errors = new Map<string, number>();
 

@@ -36,4 +36,29 @@ describe('formatSummary', () => {
     expect(t).toContain('bad.jpg: ERR_IMAGE_CORRUPT: corrupt');
     expect(t).toContain('notes.txt: NOT_AN_IMAGE');
   });
+
+  it('a run given up: identical failures shown a few times, then counted', () => {
+    const msg =
+      'no backend answered through 127.0.0.1:7000: 12 connections closed before any answer';
+    const failures = Array.from({ length: 200 }, (_, i) => ({
+      path: `img-${i}.jpg`,
+      round: 1,
+      code: 'ERR_NO_BACKEND',
+      message: msg,
+    }));
+    const t = formatSummary({
+      ...base,
+      ok: 0,
+      failed: 201,
+      failures: [...failures, { path: 'bad.jpg', round: 1, code: 'ERR_X', message: 'x' }],
+      aborted: msg,
+    });
+    const lines = t.split('\n');
+    expect(lines.filter((l) => l.includes(msg))).toHaveLength(5 + 1);
+    expect(t).toContain('img-4.jpg: ERR_NO_BACKEND');
+    expect(t).not.toContain('img-5.jpg');
+    expect(t).toContain(`… and 195 more: ERR_NO_BACKEND: ${msg}`);
+    expect(t).toContain('bad.jpg: ERR_X: x');
+    expect(t).toMatch(/failed \(201\)/);
+  });
 });

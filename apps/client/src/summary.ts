@@ -46,7 +46,16 @@ export interface Summary {
   readonly failures: readonly Failure[];
   /** Files written, relative to --output (resize mode). */
   readonly written: number;
+  /**
+   * (Not in the table: runClient already wrote it on stderr as `error: …`, and the failures
+   * below carry it.) Present when the run was given up for a cause that is not any one image's (every backend
+   * down behind the proxy, the proxy unreachable): one line saying why. The failures follow.
+   */
+  readonly aborted?: string;
 }
+
+/** Failures shown per distinct error in the table; the rest are counted (JSON keeps them all). */
+const SAME_FAILURES_SHOWN = 5;
 
 function mb(n: number): string {
   return (n / 1_000_000).toFixed(2);
@@ -83,10 +92,17 @@ export function formatSummary(s: Summary): string {
   }
   if (s.failures.length > 0) {
     lines.push('', `failed (${s.failed})`);
-    for (const f of s.failures)
-      lines.push(
-        `  ${f.path}${s.rounds > 1 ? ` [round ${f.round}]` : ''}: ${f.code}: ${f.message}`,
-      );
+    // The first few of each distinct error, then a count: 200 identical lines say nothing more.
+    const seen = new Map<string, number>();
+    for (const f of s.failures) {
+      const key = `${f.code}: ${f.message}`;
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      if (n <= SAME_FAILURES_SHOWN)
+        lines.push(`  ${f.path}${s.rounds > 1 ? ` [round ${f.round}]` : ''}: ${key}`);
+    }
+    for (const [key, n] of seen)
+      if (n > SAME_FAILURES_SHOWN) lines.push(`  … and ${n - SAME_FAILURES_SHOWN} more: ${key}`);
   }
   if (s.skipped.length > 0) {
     lines.push('', `skipped (${s.skippedCount})`);

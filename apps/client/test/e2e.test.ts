@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -23,8 +23,13 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'tcpb-e2e-'));
     input = path.join(work, 'in');
-    images = await makeImageDir(input);
-    cluster = await startCluster(3);
+    // The processes start while sharp makes the images: both take seconds on a loaded machine.
+    // allSettled: a started cluster is kept (and stopped in afterAll) even if the images fail.
+    const [made, started] = await Promise.allSettled([makeImageDir(input), startCluster(3)]);
+    if (started.status === 'fulfilled') cluster = started.value;
+    if (made.status === 'rejected') throw made.reason;
+    if (started.status === 'rejected') throw started.reason;
+    images = made.value;
   }, 90_000);
 
   afterAll(async () => {
@@ -175,8 +180,13 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
       '--conns',
       '4',
       '--json',
+      // Ignored in load mode: one warning, no failure, nothing created.
+      '--output',
+      path.join(work, 'out-ignored'),
     ]);
     expect(r.code).toBe(0);
+    expect(r.stderr.match(/--output \S+ is ignored/g)).toHaveLength(1);
+    await expect(stat(path.join(work, 'out-ignored'))).rejects.toThrow(/ENOENT/);
     const s = lastJson(r.stdout) as unknown as Summary;
     for (const k of [
       'requests',
@@ -300,5 +310,12 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
     const s = lastJson(r.stdout) as unknown as Summary;
     expect(s).toMatchObject({ ok: 0, failed: images.length });
     for (const f of s.failures) expect(f.code).toBe('ERR_CONNECT');
+    // One headline with the cause before the per-image failures.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('error: '))).toEqual([
+      expect.stringMatching(
+        /^error: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED.*\(is the proxy up\?\)$/,
+      ),
+    ]);
+    expect(s.aborted).toMatch(/ECONNREFUSED/);
   });
 });

@@ -10,6 +10,7 @@ import {
   lastJson,
   listFiles,
   PROXY_MAIN,
+  runCli,
   type Summary,
   spawnServer,
   startCluster,
@@ -27,21 +28,28 @@ describe('faults mid-run (real backends, real proxy)', () => {
     // cut in the middle.
     faultInput = path.join(work, 'in');
     await mkdir(faultInput);
-    const noise = await sharp({
-      create: {
-        width: 900,
-        height: 700,
-        channels: 3,
-        background: '#000',
-        noise: { type: 'gaussian', mean: 128, sigma: 40 },
-      },
-    })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    for (let i = 0; i < N; i++) {
-      await writeFile(path.join(faultInput, `img-${String(i).padStart(2, '0')}.jpg`), noise);
-    }
-    cluster = await startCluster(3);
+    const makeImages = async () => {
+      const noise = await sharp({
+        create: {
+          width: 900,
+          height: 700,
+          channels: 3,
+          background: '#000',
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      for (let i = 0; i < N; i++) {
+        await writeFile(path.join(faultInput, `img-${String(i).padStart(2, '0')}.jpg`), noise);
+      }
+    };
+    // The processes start while sharp makes the images: both take seconds on a loaded machine.
+    // allSettled: a started cluster is kept (and stopped in afterAll) even if the images fail.
+    const [made, started] = await Promise.allSettled([makeImages(), startCluster(3)]);
+    if (started.status === 'fulfilled') cluster = started.value;
+    if (made.status === 'rejected') throw made.reason;
+    if (started.status === 'rejected') throw started.reason;
   });
 
   afterAll(async () => {
@@ -144,4 +152,59 @@ describe('faults mid-run (real backends, real proxy)', () => {
     const s = expectAllOnce(r.stdout, await listFiles(out));
     expect(s.retries).toBeGreaterThan(0);
   }, 60_000);
+
+  it('every backend down behind the proxy: fails fast and says why in one headline', async () => {
+    // Nothing listens on ports 1 and 2: the proxy accepts each connection, finds no upstream
+    // and closes it before any answer.
+    const proxy = await spawnServer(PROXY_MAIN, [
+      '-p',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '-u',
+      '127.0.0.1:1',
+      '-u',
+      '127.0.0.1:2',
+      '--health-interval',
+      '200',
+      '--connect-timeout',
+      '500',
+    ]);
+    try {
+      const out = path.join(work, 'out-down');
+      const t0 = performance.now();
+      const r = await runCli(
+        ['--proxy', `127.0.0.1:${proxy.port}`, '--input', faultInput, '--output', out].concat([
+          '--width',
+          '64',
+          '--conns',
+          '4',
+          '--json',
+        ]),
+        {},
+        30_000,
+      );
+      const ms = performance.now() - t0;
+      expect(r.code).toBe(1);
+      expect(ms, 'fails fast').toBeLessThan(15_000);
+      const s = lastJson(r.stdout) as unknown as Summary;
+      expect(s).toMatchObject({ requests: N, ok: 0, failed: N });
+      expect(await listFiles(out)).toEqual([]);
+      // One headline naming the cause, on stderr and in the summary.
+      const headline = new RegExp(
+        `^no backend answered through 127\\.0\\.0\\.1:${proxy.port}: \\d+ connections closed before any answer \\(are the backends up\\?\\)$`,
+      );
+      expect(s.aborted).toMatch(headline);
+      const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
+      expect(errorLines).toEqual([`error: ${s.aborted}`]);
+      expect(s.errors.ERR_NO_BACKEND, 'the rest fails with the cause').toBeGreaterThan(0);
+      // Then the first few failures per code and a count, not N identical lines.
+      const failedLines = (r.stderr.match(/"msg":"failed"/g) ?? []).length;
+      expect(failedLines).toBeLessThanOrEqual(5 * Object.keys(s.errors).length);
+      expect(r.stderr).toContain('"msg":"more failures with this code (listed in the summary)"');
+      expect(s.failures).toHaveLength(N);
+    } finally {
+      await proxy.stop();
+    }
+  }, 40_000);
 });

@@ -248,6 +248,8 @@ export interface Summary {
   backends: Record<string, number>;
   failures: { path: string; code: string; round: number }[];
   skipped: { path: string; reason: string }[];
+  errors: Record<string, number>;
+  aborted?: string;
 }
 
 export async function listFiles(dir: string): Promise<string[]> {
