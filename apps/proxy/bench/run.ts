@@ -11,7 +11,7 @@
  * depends least on the neighbours. One scenario per file in scenarios/.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,6 +206,18 @@ async function sliced(
   return acc;
 }
 
+/** One row of `$BENCH_RESULTS_DIR/proxy.json`: ours = the proxy, baseline = the pipe() proxy. */
+interface BenchRow {
+  scenario: string;
+  unit: string;
+  ours: number;
+  baseline: number;
+  ratio: number;
+  /** The target on the ratio, or 'info' for the CPU rows that explain a rate. */
+  target: string;
+  haproxy: number | undefined;
+}
+
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -280,34 +292,70 @@ async function main(): Promise<void> {
     );
 
     const names = running.map((t) => t.name);
-    type Metric = [label: string, value: (n: string) => number, digits: number, target: string];
+    type Metric = [
+      label: string,
+      value: (n: string) => number,
+      digits: number,
+      target: string,
+      scenario: string,
+      unit: string,
+    ];
     const metrics: Metric[] = [
       [
         'keep-alive req/s (64 conns, 1 KiB each way)',
         (n) => median(rr.get(n)?.rates ?? []),
         0,
         '>= 0.9x',
+        'keep-alive req/s',
+        'req/s',
       ],
       [
         '  proxy CPU per request (us)',
         (n) => ((rr.get(n)?.cpu ?? 0) / (rr.get(n)?.ops ?? 1)) * 1e6,
         1,
         '',
+        'CPU per request',
+        'µs',
       ],
-      ['new connections/s', (n) => median(cr.get(n)?.rates ?? []), 0, '>= 0.8x'],
+      [
+        'new connections/s',
+        (n) => median(cr.get(n)?.rates ?? []),
+        0,
+        '>= 0.8x',
+        'new conn/s',
+        'conn/s',
+      ],
       [
         '  proxy CPU per connection (us)',
         (n) => ((cr.get(n)?.cpu ?? 0) / (cr.get(n)?.ops ?? 1)) * 1e6,
         1,
         '',
+        'CPU per connection',
+        'µs',
       ],
-      ['bulk, one stream (MB/s)', (n) => median(bulk.get(n)?.rates ?? []), 0, '>= 0.9x'],
-      ['  proxy CPU per GB (s)', (n) => (bulk.get(n)?.cpu ?? 0) / (bulk.get(n)?.ops ?? 1), 2, ''],
+      [
+        'bulk, one stream (MB/s)',
+        (n) => median(bulk.get(n)?.rates ?? []),
+        0,
+        '>= 0.9x',
+        'bulk MB/s',
+        'MB/s',
+      ],
+      [
+        '  proxy CPU per GB (s)',
+        (n) => (bulk.get(n)?.cpu ?? 0) / (bulk.get(n)?.ops ?? 1),
+        2,
+        '',
+        'CPU per GB',
+        's',
+      ],
       [
         `memory per idle connection (KiB, ${IDLE})`,
         (n) => memory.get(n) ?? Number.NaN,
         1,
         '<= 1.5x',
+        'memory per idle conn',
+        'KiB',
       ],
     ];
     const others = names.filter((n) => n !== 'pipe');
@@ -319,10 +367,20 @@ async function main(): Promise<void> {
     ];
     console.log(`\n${header.join('')}`);
     const json: Record<string, Record<string, number>> = {};
-    for (const [label, value, digits, target] of metrics) {
+    const rows: BenchRow[] = [];
+    for (const [label, value, digits, target, scenario, unit] of metrics) {
       const cells = names.map((n) => value(n).toFixed(digits).padStart(10));
       const ratios = others.map((n) => `${(value(n) / value('pipe')).toFixed(2)}x`.padStart(14));
       console.log([label.padEnd(46), ...cells, ...ratios, target.padStart(10)].join(''));
+      rows.push({
+        scenario,
+        unit,
+        ours: value('proxy'),
+        baseline: value('pipe'),
+        ratio: value('proxy') / value('pipe'),
+        target: target ? target.replace('>=', '≥').replace('<=', '≤').replace(/x$/, '×') : 'info',
+        haproxy: names.includes('haproxy') ? value('haproxy') : undefined,
+      });
       for (const n of names) {
         json[n] ??= {};
         (json[n] as Record<string, number>)[label.trim()] = value(n);
@@ -338,6 +396,15 @@ async function main(): Promise<void> {
         console.log(
           `  ${what.padEnd(7)} ${n.padEnd(8)} ${(m.get(n)?.rates ?? []).map((r) => Math.round(r)).join(' ')}`,
         );
+    }
+    // The repository's benchmark convention: one file per workspace in $BENCH_RESULTS_DIR.
+    const resultsDir = process.env.BENCH_RESULTS_DIR;
+    if (resultsDir) {
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(
+        join(resultsDir, 'proxy.json'),
+        `${JSON.stringify({ workspace: '@tcpbalancer/proxy', rows }, null, 2)}\n`,
+      );
     }
     writeFileSync(
       join(here, 'last-run.json'),

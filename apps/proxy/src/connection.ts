@@ -22,17 +22,71 @@ export interface ConnectionContext {
 }
 
 /**
+ * Every socket of a proxied connection carries its Connection under this key, so that all the
+ * socket listeners are shared module-level functions (`this` is the socket when an
+ * EventEmitter calls a listener) instead of closures made per connection: on a connect–echo–close
+ * churn the closures, and the garbage they make, were a visible share of the cost of a connection.
+ */
+const kConn = Symbol('tcpb.connection');
+type Tagged = Socket & { [kConn]: Connection };
+const connOf = (socket: Socket): Connection => (socket as Tagged)[kConn];
+
+function onClientError(this: Socket, err: Error): void {
+  connOf(this).job.cancel(new PeerError('client', err));
+}
+function onUpstreamError(this: Socket, err: Error): void {
+  connOf(this).job.cancel(new PeerError('upstream', err));
+}
+/** client → upstream; the source is paused as soon as the destination's buffer is full. */
+function onClientData(this: Socket, chunk: Buffer): void {
+  const conn = connOf(this);
+  conn.bytesIn += chunk.length;
+  (conn.up as Upstream).bytesToUpstream += chunk.length;
+  if (!(conn.upstream as Socket).write(chunk)) this.pause();
+}
+/** upstream → client */
+function onUpstreamData(this: Socket, chunk: Buffer): void {
+  const conn = connOf(this);
+  conn.bytesOut += chunk.length;
+  (conn.up as Upstream).bytesFromUpstream += chunk.length;
+  if (!conn.client.write(chunk)) this.pause();
+}
+/** A destination drained: resume the source that writes into it. */
+function onClientDrain(this: Socket): void {
+  connOf(this).upstream?.resume();
+}
+function onUpstreamDrain(this: Socket): void {
+  connOf(this).client.resume();
+}
+/** A FIN from one side is passed on once everything before it is flushed. */
+function onClientEnd(this: Socket): void {
+  connOf(this).upstream?.end();
+}
+function onUpstreamEnd(this: Socket): void {
+  connOf(this).client.end();
+}
+/**
+ * 'finish': the socket has flushed everything and sent its FIN, so the direction that writes
+ * into it is complete. Not emitted when the write side fails (the 'error' listener cancels the
+ * job then), nor on destroy().
+ */
+function onFinish(this: Socket): void {
+  connOf(this).directionEnded();
+}
+
+/**
  * One client connection: its job and the job's value — both sockets, the chosen upstream, byte
  * counts. Counters are plain fields bumped per chunk; the idle sweep and the end-of-connection
  * log read them.
  *
- * The routines are classes rather than factory closures: an idle connection is mostly this
- * bookkeeping, and prototype methods cost nothing per connection (see the memory bench).
+ * The routines are classes rather than factory closures, and the socket listeners are shared
+ * functions (see kConn): an idle connection is mostly this bookkeeping, and prototype methods
+ * cost nothing per connection (see the memory bench).
  */
 export class Connection {
-  upstream: Socket | undefined;
+  upstream: Socket | undefined = undefined;
   /** The upstream connected to (undefined until connected). */
-  up: Upstream | undefined;
+  up: Upstream | undefined = undefined;
   /** client → upstream */
   bytesIn = 0;
   /** upstream → client */
@@ -46,7 +100,10 @@ export class Connection {
   readonly clientPort: number;
   readonly job: Job<Connection>;
   /** The upstream whose `active` count this connection holds (from the connect attempt on). */
-  #holding: Upstream | undefined;
+  #holding: Upstream | undefined = undefined;
+  /** Relay directions not yet complete, and the relay task's pending run. */
+  #openDirections = 2;
+  #wake: (() => void) | undefined = undefined;
 
   constructor(
     readonly client: Socket,
@@ -54,13 +111,13 @@ export class Connection {
   ) {
     this.clientAddress = client.remoteAddress ?? '';
     this.clientPort = client.remotePort ?? 0;
+    (client as Tagged)[kConn] = this;
     // The client's 'error' listener goes on in the tick the socket exists: an early reset must
     // end this job, never the process.
-    client.on('error', this.#onClientError);
+    client.on('error', onClientError);
     const job = new Job<Connection>(this, { logger: ctx.logger });
-    job.addOneshotTask(() => new ConnectTask(this));
-    job.addTask(() => new RelayTask(this, 'in'));
-    job.addTask(() => new RelayTask(this, 'out'));
+    job.addOneshotTask(newConnectTask);
+    job.addTask(newRelayTask);
     this.job = job;
   }
 
@@ -78,9 +135,57 @@ export class Connection {
     this.ctx.pool.released(up);
   }
 
-  readonly #onClientError = (err: Error) => this.job.cancel(new PeerError('client', err));
-  readonly onUpstreamError = (err: Error) => this.job.cancel(new PeerError('upstream', err));
+  /** The connect task's success: the upstream socket, its 'error' listener on in this tick. */
+  attach(socket: Socket, up: Upstream): void {
+    (socket as Tagged)[kConn] = this;
+    socket.on('error', onUpstreamError);
+    this.upstream = socket;
+    this.up = up;
+  }
+
+  /** Wires both directions of the relay (the relay task's init). */
+  wire(): void {
+    const client = this.client;
+    const upstream = this.upstream as Socket;
+    client.on('data', onClientData);
+    upstream.on('data', onUpstreamData);
+    client.on('drain', onClientDrain);
+    upstream.on('drain', onUpstreamDrain);
+    client.on('finish', onFinish);
+    upstream.on('finish', onFinish);
+    // net reads the FIN even while nobody consumes the socket, and with no data pending it emits
+    // 'end' at once: a client that connects and half-closes before the upstream is connected has
+    // already ended here.
+    if (client.readableEnded) upstream.end();
+    else client.on('end', onClientEnd);
+    if (upstream.readableEnded) client.end();
+    else upstream.on('end', onUpstreamEnd);
+  }
+
+  /** @internal one direction has flushed and passed its FIN on. */
+  directionEnded(): void {
+    if (--this.#openDirections === 0) this.#wake?.();
+  }
+
+  get relayEnded(): boolean {
+    return this.#openDirections === 0;
+  }
+
+  /** The relay task's run: resolves when both directions are complete, or on `wakeRelay()`. */
+  relayWait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  /** The job ended some other way: let the pending relay run return instead of hanging. */
+  wakeRelay(): void {
+    this.#wake?.();
+  }
 }
+
+const newConnectTask = (job: Job<Connection>) => new ConnectTask(job.value);
+const newRelayTask = (job: Job<Connection>) => new RelayTask(job.value);
 
 /**
  * The oneshot task: pick an upstream, connect; on failure mark it failing and try another, up to
@@ -96,7 +201,10 @@ class ConnectTask implements TaskRoutines<Connection> {
   async init(task: Task<Connection>): Promise<void> {
     const { conn } = this;
     const { ctx } = conn;
-    const signal = task.signal;
+    // "Has the job ended?" is read from the job, not from task.signal: reading the signal makes
+    // the job's AbortSignal exist (see README, Benchmark: a job that never hands its signal out
+    // could skip creating and aborting one).
+    const job = task.job;
     let tried: Set<Upstream> | undefined;
     let lastError: unknown;
     for (let attempt = 0; attempt <= ctx.retries; attempt++) {
@@ -110,7 +218,7 @@ class ConnectTask implements TaskRoutines<Connection> {
         socket = await connectUpstream(up, ctx.connectTimeout, undefined, this.#pending);
       } catch (err) {
         conn.release();
-        if (signal.aborted) throw err; // the client went away, or shutdown: not the upstream's fault
+        if (job.interruptedBy !== undefined) throw err; // the client went away, or shutdown: not the upstream's fault
         up.connectFailed(err);
         ctx.onConnectFailure(up, err);
         lastError = err;
@@ -118,14 +226,13 @@ class ConnectTask implements TaskRoutines<Connection> {
         tried.add(up);
         continue;
       }
-      socket.on('error', conn.onUpstreamError);
-      if (signal.aborted) {
+      conn.attach(socket, up);
+      const interrupted = job.interruptedBy;
+      if (interrupted !== undefined) {
         // Connected in the same turn the job was cancelled: nobody will relay, close it here.
         socket.destroy();
-        throw signal.reason;
+        throw interrupted.error;
       }
-      conn.upstream = socket;
-      conn.up = up;
       up.connectSucceeded();
       return;
     }
@@ -167,75 +274,33 @@ function close(socket: Socket, reset: boolean): void {
 }
 
 /**
- * One direction of the relay: 'in' moves client → upstream, 'out' upstream → client.
- * Event-driven on purpose: `init` wires the source's 'data' to the destination's write(), pausing
- * the source when write() returns false and resuming it on 'drain' (so at most the destination's
- * writable buffer plus one read chunk sit in the proxy per direction), and forwards the FIN.
- * `run` awaits the end of the direction once, not once per chunk: a promise and a task hop per
- * chunk would cost a measurable share of the request rate (see README, Benchmark).
+ * The relay, both directions in one task: 'in' moves client → upstream, 'out' upstream → client.
+ * Event-driven on purpose: `init` wires each source's 'data' to the other socket's write(),
+ * pausing the source when write() returns false and resuming it on 'drain' (so at most the
+ * destination's writable buffer plus one read chunk sit in the proxy per direction), and
+ * forwards each FIN (half-close: the other direction keeps flowing). `run` awaits the end of
+ * both directions once, not once per chunk: a promise and a task hop per chunk would cost a
+ * measurable share of the request rate (see README, Benchmark). One task for both directions
+ * rather than one each: a task, its promise and its closures fewer per connection.
  */
 class RelayTask implements TaskRoutines<Connection> {
-  #ended = false;
-  #wake: (() => void) | undefined;
-
-  constructor(
-    private readonly conn: Connection,
-    private readonly dir: 'in' | 'out',
-  ) {}
+  constructor(private readonly conn: Connection) {}
 
   init(): void {
-    const conn = this.conn;
-    const up = conn.up as Upstream;
-    const client = conn.client;
-    const upstream = conn.upstream as Socket;
-    const src = this.dir === 'in' ? client : upstream;
-    const dst = this.dir === 'in' ? upstream : client;
-    const onData =
-      this.dir === 'in'
-        ? (chunk: Buffer) => {
-            conn.bytesIn += chunk.length;
-            up.bytesToUpstream += chunk.length;
-            if (!dst.write(chunk)) src.pause();
-          }
-        : (chunk: Buffer) => {
-            conn.bytesOut += chunk.length;
-            up.bytesFromUpstream += chunk.length;
-            if (!dst.write(chunk)) src.pause();
-          };
-    src.on('data', onData);
-    dst.on('drain', () => src.resume());
-    // Half-close: the FIN is passed on and the other direction keeps flowing. The direction is
-    // complete once the destination has flushed everything and sent its FIN. end()'s callback
-    // also gets errors; the socket's 'error' listener already cancels the job for those.
-    const complete = (err?: Error | null) => {
-      if (err) return;
-      this.#ended = true;
-      this.#wake?.();
-    };
-    // net reads the FIN even while nobody consumes the socket, and with no data pending it emits
-    // 'end' at once: a client that connects and half-closes before the upstream is connected has
-    // already ended here.
-    if (src.readableEnded) dst.end(complete);
-    else src.once('end', () => dst.end(complete));
+    this.conn.wire();
   }
 
   run(task: Task<Connection>): Promise<void> | undefined {
-    if (this.#ended) {
+    if (this.conn.relayEnded) {
       task.done();
       return undefined;
     }
-    // One promise per direction for the connection's lifetime; `complete` marks the task done
-    // before resolving it.
-    return new Promise<void>((resolve) => {
-      this.#wake = () => {
-        if (this.#ended) task.done();
-        resolve();
-      };
-    });
+    // One promise for the connection's lifetime; the next run (after it resolves) sees
+    // relayEnded and marks the task done, or the job has ended meanwhile and there is no next run.
+    return this.conn.relayWait();
   }
 
   finalize(): void {
-    // The job ended some other way: let the pending run return instead of hanging.
-    this.#wake?.();
+    this.conn.wakeRelay();
   }
 }

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { BatchedWriter } from './batched-writer.js';
 import type { LogLevel } from './config.js';
 
 /** The pino subset the proxy uses; a pino logger is one, so is `silentLogger`. */
@@ -23,7 +24,7 @@ const FLUSH_MS = 200;
  * The root logger: JSON lines on stdout, or pino-pretty when asked. A line per connection is a
  * write(2) per connection when unbuffered, a measurable share of the cost of a short connection
  * (see README, Benchmark), so lines are batched: written once 8 KiB have accumulated, or within
- * 200 ms, and flushed synchronously on exit.
+ * 200 ms, and flushed synchronously on exit (without fsync: see BatchedWriter).
  */
 export function createLogger(options: {
   level: LogLevel;
@@ -38,15 +39,9 @@ export function createLogger(options: {
     );
     return { logger, flush: () => logger.flush(), close: () => logger.flush() };
   }
-  const dest = pino.destination({ dest: 1, sync: true, minLength: BUFFER_BYTES });
+  const dest = new BatchedWriter(1, BUFFER_BYTES);
   const logger = pino({ level: options.level, base }, dest);
-  const flush = () => {
-    try {
-      dest.flushSync();
-    } catch {
-      // stdout gone (EPIPE): nothing left to tell
-    }
-  };
+  const flush = () => dest.flush();
   const timer = setInterval(flush, FLUSH_MS);
   timer.unref();
   return {

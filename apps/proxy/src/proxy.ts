@@ -169,18 +169,22 @@ export function createProxy(config: ProxyConfig, options: ProxyOptions = {}): Pr
       refusedCount++;
       metrics.refused.inc({ reason });
     }
-    const line = {
-      client: `${conn.clientAddress}:${conn.clientPort}`,
-      upstream: conn.up?.key ?? null,
-      bytesIn: conn.bytesIn,
-      bytesOut: conn.bytesOut,
-      durationMs: Math.round(durationMs * 10) / 10,
-      reason,
-      attempts: conn.attempts,
-      ...(reason === 'closed' ? {} : { err }),
-    };
-    if (reason === 'no-upstream' || reason === 'error') log.warn(line, 'connection closed');
-    else log.info(line, 'connection closed');
+    // The line is built only when it is written (a per-connection object and strings otherwise).
+    const warn = reason === 'no-upstream' || reason === 'error';
+    if (log.isLevelEnabled(warn ? 'warn' : 'info')) {
+      const line: Record<string, unknown> = {
+        client: `${conn.clientAddress}:${conn.clientPort}`,
+        upstream: conn.up?.key ?? null,
+        bytesIn: conn.bytesIn,
+        bytesOut: conn.bytesOut,
+        durationMs: Math.round(durationMs * 10) / 10,
+        reason,
+        attempts: conn.attempts,
+      };
+      if (reason !== 'closed') line.err = err;
+      if (warn) log.warn(line, 'connection closed');
+      else log.info(line, 'connection closed');
+    }
     if (conns.size === 0) emptied?.();
   }
 
