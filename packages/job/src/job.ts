@@ -62,7 +62,14 @@ export class Job<V = unknown> {
   readonly #seq = ++jobSeq;
   #value: V;
   #state: JobState = JobState.New;
-  readonly #abort = new AbortController();
+  /**
+   * Made on the first read of `signal`: a job nobody listens to (a proxy connection whose tasks
+   * wait on socket events) skips the controller and the abort event dispatch at its end.
+   */
+  #abort: AbortController | undefined;
+  /** The reason the signal carries (or will carry, if it is first read later); set at the end. */
+  #abortReason: unknown;
+  #signalAborted = false;
   readonly #done = deferred<JobState>();
   readonly #parent: AbortSignal | undefined;
   #unlinkParent: (() => void) | undefined;
@@ -93,8 +100,6 @@ export class Job<V = unknown> {
     // The default logger in force now, not when the job first logs.
     this.#baseLogger = options.logger ?? getDefaultLogger();
     if (options.timeout !== undefined) this.#timeoutMs = checkMs('timeout', options.timeout);
-    // Thousands of tasks may listen on the job's signal (contract rule 8).
-    setMaxListeners(0, this.#abort.signal);
   }
 
   /** The job's name: `options.name`, else `job-<n>` (built on first use, not per job). */
@@ -116,6 +121,12 @@ export class Job<V = unknown> {
 
   /** Aborted when the job ends, either way; on cancel, its `reason` is the cancelling error. */
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      // Thousands of tasks may listen on the job's signal (contract rule 8).
+      setMaxListeners(0, this.#abort.signal);
+      if (this.#signalAborted) this.#abort.abort(this.#abortReason);
+    }
     return this.#abort.signal;
   }
 
@@ -491,8 +502,9 @@ export class Job<V = unknown> {
   #abortSignal(outcome: JobState, error: unknown): void {
     // Listeners on the signal are user code: one that throws must not stop the job's ending.
     try {
-      if (outcome === JobState.Cancelled) this.#abort.abort(error);
-      else this.#abort.abort(DONE_REASON);
+      this.#abortReason = outcome === JobState.Cancelled ? error : DONE_REASON;
+      this.#signalAborted = true;
+      this.#abort?.abort(this.#abortReason);
     } catch (err) {
       this.log.error({ err }, 'an abort listener of the job signal threw');
     }
