@@ -7,11 +7,15 @@
  * Env: BENCH_CONCURRENCY (default: cores), BENCH_CONNS (4), BENCH_WINDOW (requests in flight per
  * connection, 4), BENCH_PASSES (corpus passes per measurement, 2), BENCH_ROUNDS (3),
  * BENCH_SCALE (corpus size multiplier, 1), BENCH_WIDTH/BENCH_HEIGHT (800×600, fit inside).
+ * BENCH_CPU_PROF=<dir>: run the backend with --cpu-prof into <dir> (profile its main thread).
+ * BENCH_RESULTS_DIR: also write `backend.json` there (the repo's benchmark convention).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
 import sharp from 'sharp';
@@ -64,6 +68,9 @@ async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
     [
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+        : []),
       bin,
       '--port',
       '0',
@@ -197,6 +204,14 @@ async function main() {
     });
     console.table(rows);
     const ratio = sumA / sumB;
+    writeResults({
+      scenario: `corpus ${images.length} images (${mb.toFixed(1)} MB) → ${WIDTH}×${HEIGHT} inside: backend over loopback (${CONNS} conns × ${WINDOW} in flight) vs sharp in-process, concurrency ${CONCURRENCY}`,
+      unit: 'images/s',
+      ours: round(n / sumB),
+      baseline: round(n / sumA),
+      ratio: round(ratio, 3),
+      target: '≥ 0.9×',
+    });
     console.log(
       `\nbackend / in-process = ${ratio.toFixed(3)} (target ≥ 0.9): ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
     );
@@ -204,6 +219,21 @@ async function main() {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** BENCH_RESULTS_DIR set: `$BENCH_RESULTS_DIR/backend.json`, one row per scenario. */
+function writeResults(...rows: Array<Record<string, string | number>>): void {
+  const dir = process.env.BENCH_RESULTS_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'backend.json');
+  writeFileSync(file, `${JSON.stringify({ workspace: '@tcpbalancer/backend', rows }, null, 2)}\n`);
+  console.log(`results written to ${file}`);
 }
 
 main().catch((err) => {

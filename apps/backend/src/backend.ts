@@ -1,6 +1,13 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { DEFAULT_MAX_HEADER_BYTES, PREFIX_BYTES } from '@tcpbalancer/protocol';
+import {
+  DEFAULT_MAX_HEADER_BYTES,
+  ErrorCode,
+  encodeFrameToBuffer,
+  errorFrame,
+  PREFIX_BYTES,
+} from '@tcpbalancer/protocol';
 import type { Logger } from 'pino';
+import { BufferBudget } from './buffer-budget.js';
 import type { BackendConfig } from './config.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { type BackendMetrics, createMetrics } from './metrics.js';
@@ -26,7 +33,12 @@ export interface Backend {
 
 export function createBackend(config: BackendConfig, logger: Logger): Backend {
   configureSharp();
-  const metrics = createMetrics({ backend: config.name });
+  const budget = new BufferBudget(config.maxBufferedBytes);
+  const resizeSlots = new Semaphore(config.concurrency);
+  const metrics = createMetrics(
+    { backend: config.name },
+    { bufferedBytes: () => budget.used, resizesRunning: () => resizeSlots.active },
+  );
   const ctx: ConnectionContext = {
     name: config.name,
     maxInflight: config.maxInflight,
@@ -39,7 +51,8 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
       maxFrameBytes: config.maxFrameBytes,
     },
     resizeLimits: { maxPixels: config.maxPixels, timeoutMs: config.resizeTimeout },
-    resizeSlots: new Semaphore(config.concurrency),
+    resizeSlots,
+    budget,
     metrics,
   };
   const conns = new Set<Connection>();
@@ -57,6 +70,13 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     );
     if (draining) {
       socket.destroy();
+      return;
+    }
+    if (conns.size >= config.maxConns) {
+      // Refused with a reason the client can act on (retry elsewhere/later), not a bare reset.
+      metrics.connectionErrors.inc({ code: ErrorCode.Busy });
+      logger.debug({ open: conns.size }, 'refused: --max-conns reached');
+      refuse(socket);
       return;
     }
     const id = nextId++;
@@ -82,6 +102,18 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     });
   });
   server.on('error', (err) => logger.error({ err }, 'server error'));
+
+  const busyFrame = encodeFrameToBuffer(
+    errorFrame(0, ErrorCode.Busy, `too many connections (--max-conns ${config.maxConns})`),
+  );
+  /** ERR_BUSY, end, discard what the peer sends for a moment (no reset eating the frame). */
+  function refuse(socket: Socket): void {
+    socket.on('data', () => {});
+    socket.end(busyFrame);
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
 
   async function closeConnections(deadlineMs: number): Promise<void> {
     for (const c of conns) c.drain();

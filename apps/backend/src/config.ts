@@ -19,6 +19,10 @@ export interface BackendConfig {
   readonly maxPixels: number;
   /** Requests in flight per connection; beyond it the backend stops reading that socket. */
   readonly maxInflight: number;
+  /** Open connections; beyond it a new one gets ERR_BUSY and is closed. */
+  readonly maxConns: number;
+  /** Bytes held for peers, process-wide (input + unsent answers); beyond it no socket is read. */
+  readonly maxBufferedBytes: number;
   /** No complete frame, no answer written and no work in progress for this long: close. 0 = never. */
   readonly idleTimeout: number;
   /** A frame must arrive completely within this long of its first byte. 0 = no deadline. */
@@ -59,6 +63,8 @@ export const DEFAULTS = Object.freeze({
   maxFrameBytes: 64 * 1024 * 1024,
   maxPixels: 40_000_000,
   maxInflight: 16,
+  maxConns: 1024,
+  maxBufferedBytes: 256 * 1024 * 1024,
   idleTimeout: 30_000,
   frameTimeout: 30_000,
   resizeTimeout: 30_000,
@@ -118,6 +124,19 @@ export function createCli(): Command {
       )
         .argParser(integer(1, 10_000))
         .default(DEFAULTS.maxInflight),
+    )
+    .addOption(
+      opt('--max-conns <n>', 'open connections; beyond it a new one gets ERR_BUSY and is closed')
+        .argParser(integer(1, 1_000_000))
+        .default(DEFAULTS.maxConns),
+    )
+    .addOption(
+      opt(
+        '--max-buffered-bytes <bytes>',
+        'bytes held for peers, process-wide (input + unsent answers); beyond it no socket is read',
+      )
+        .argParser(integer(64 * 1024, 2 ** 50))
+        .default(DEFAULTS.maxBufferedBytes),
     )
     .addOption(
       opt(
@@ -229,6 +248,8 @@ export function parseConfig(
     maxFrameBytes: o.maxFrameBytes as number,
     maxPixels: o.maxPixels as number,
     maxInflight: o.maxInflight as number,
+    maxConns: o.maxConns as number,
+    maxBufferedBytes: o.maxBufferedBytes as number,
     idleTimeout: o.idleTimeout as number,
     frameTimeout: o.frameTimeout as number,
     resizeTimeout: o.resizeTimeout as number,

@@ -9,7 +9,14 @@
  *   and the peer's writes block (backpressure, not buffering).
  * - dispatch: starts one resize per request (the process-wide --concurrency semaphore bounds how
  *   many run); results go out as they finish, so answers overtake each other and carry the id.
+ *   While the socket pushes back (`writableNeedDrain`, or an answer not yet written) dispatch
+ *   takes no new request and no queued request starts its resize: a peer that does not read
+ *   its answers gets no more work done for it, and we hold at most about one unsent answer per
+ *   resize slot — the requests channel then stops, the read task stops, the socket is not read.
  * - write: encodes and writes, waits for 'drain' when the socket pushes back, then frees the slot.
+ *
+ * Memory: every byte held for the peer (undecoded input, frames in progress, request payloads,
+ * unsent answers) is charged to the process-wide BufferBudget; over it, no socket is read.
  *
  * Idle timeout: the read and write tasks are watched. Progress is a complete frame, a flushed
  * answer, or a resize at work — never a mere byte, so a trickling peer cannot keep the
@@ -48,6 +55,7 @@ import {
   responseFrame,
 } from '@tcpbalancer/protocol';
 import type { Logger } from 'pino';
+import type { BufferBudget } from './buffer-budget.js';
 import {
   BackendDestroyedError,
   BackendError,
@@ -69,6 +77,8 @@ export interface ConnectionContext {
   readonly resizeLimits: ResizeLimits;
   /** Process-wide: resizes at a time. */
   readonly resizeSlots: Semaphore;
+  /** Process-wide: bytes held for peers; over it no socket is read. */
+  readonly budget: BufferBudget;
   readonly metrics: BackendMetrics;
 }
 
@@ -84,6 +94,8 @@ interface OutItem {
   slot: boolean;
   /** For the requests counter; absent for pongs and connection errors. */
   outcome?: string;
+  /** Bytes charged to the budget for this answer (released once written). */
+  bytes?: number;
 }
 
 interface ConnState {
@@ -116,9 +128,26 @@ interface ConnState {
   eof: boolean;
   /** performance.now() of the first byte of the frame in progress. */
   frameStartedAt: number | undefined;
+  /** The frame deadline's timer (one per frame, not one per wait) and the frame it is for. */
+  deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  deadlineFor: number | undefined;
   /** The job is ending by our own choice: a 'close' now is expected, not a peer reset. */
   endingGracefully: boolean;
   closed: boolean;
+  /** Bytes this connection has charged to the budget (input + unsent answers). */
+  heldBytes: number;
+  /** Of which input: inbox + the decoder's frame in progress + payloads not yet resized. */
+  inputBytes: number;
+  /** Payloads of decoded frames not yet released (their resize not finished). */
+  payloadBytes: number;
+  /** Answers produced and not yet written out (the write waits for 'drain'). */
+  unsent: number;
+  /** Requests waiting for the socket to stop pushing back. */
+  readonly writableWaiters: Set<() => void>;
+  /** Set while the socket is paused because the budget is spent: cancels the wake-up. */
+  budgetWait: (() => void) | undefined;
+  /** False once finalized: nothing more is charged (everything was released). */
+  accounting: boolean;
 }
 
 export class Connection {
@@ -157,8 +186,17 @@ export class Connection {
       inboxBytes: 0,
       eof: false,
       frameStartedAt: undefined,
+      deadlineTimer: undefined,
+      deadlineFor: undefined,
       endingGracefully: false,
       closed: false,
+      heldBytes: 0,
+      inputBytes: 0,
+      payloadBytes: 0,
+      unsent: 0,
+      writableWaiters: new Set(),
+      budgetWait: undefined,
+      accounting: true,
     };
     this.job = new Job<ConnState>(state, { name: `conn-${id}`, logger: log });
     this.closed = new Promise<void>((resolve) => {
@@ -206,7 +244,10 @@ export class Connection {
     const onData = (chunk: Buffer) => {
       s.inbox.push(chunk);
       s.inboxBytes += chunk.length;
+      s.inputBytes += chunk.length;
+      this.#charge(chunk.length);
       if (s.inboxBytes >= INBOX_BYTES) socket.pause();
+      else if (ctx.budget.over) this.#pauseForBudget();
       s.wake?.();
     };
     const onEnd = () => {
@@ -215,6 +256,10 @@ export class Connection {
     };
     this.#stopInput = () => {
       socket.off('data', onData);
+      s.budgetWait?.();
+      s.budgetWait = undefined;
+      s.inputBytes -= s.inboxBytes;
+      this.#charge(-s.inboxBytes);
       s.inbox = [];
       s.inboxBytes = 0;
     };
@@ -244,6 +289,7 @@ export class Connection {
       },
       finalize: () => {
         if (keepAlive) clearInterval(keepAlive);
+        if (s.deadlineTimer) clearTimeout(s.deadlineTimer);
         socket.off('close', onClose);
         socket.off('end', onEnd);
         this.#stopInput();
@@ -251,6 +297,10 @@ export class Connection {
         s.responses.close();
         if (s.inflight > 0) ctx.metrics.inflight.dec(s.inflight);
         s.inflight = 0;
+        // Whatever is still held for this peer is dropped with the job: give it back.
+        this.#charge(-s.heldBytes);
+        s.accounting = false;
+        for (const w of [...s.writableWaiters]) w();
         const err = job.interruptedBy?.error;
         if (err === undefined || socket.destroyed) return;
         if (err instanceof TaskIdleTimeoutError || err instanceof FrameTimeoutError) {
@@ -282,7 +332,10 @@ export class Connection {
             const chunk = s.inbox.shift();
             if (chunk !== undefined) {
               s.inboxBytes -= chunk.length;
-              if (s.inboxBytes < INBOX_BYTES && socket.isPaused()) socket.resume();
+              if (s.inboxBytes < INBOX_BYTES && socket.isPaused() && s.budgetWait === undefined) {
+                if (ctx.budget.over) this.#pauseForBudget();
+                else socket.resume();
+              }
               ctx.metrics.bytesIn.inc(chunk.length);
               let frames: Frame[];
               try {
@@ -291,6 +344,8 @@ export class Connection {
                 await this.#protocolError(err, task);
                 return;
               }
+              for (const f of frames) s.payloadBytes += f.payload.length;
+              this.#recountInput();
               s.frameStartedAt = s.decoder.inFrame
                 ? (s.frameStartedAt ?? performance.now())
                 : undefined;
@@ -328,6 +383,9 @@ export class Connection {
       run: async (task: Task<ConnState>) => {
         let frame: Frame;
         try {
+          // A peer whose answers pile up gets no new request dispatched: we stop taking from
+          // `requests`, so the read task stops, so the socket is not read (backpressure).
+          await this.#whenWritable(task.signal);
           frame = await s.requests.receive(task.signal);
         } catch (err) {
           if (!(err instanceof ChannelClosedError)) throw err;
@@ -340,7 +398,12 @@ export class Connection {
           return;
         }
         const p: Promise<void> = this.#process(frame, task.signal).then(
-          (item) => s.responses.send(item, task.signal),
+          (item) => {
+            item.bytes = item.frame.payload.length;
+            this.#charge(item.bytes);
+            s.unsent++;
+            return s.responses.send(item, task.signal);
+          },
           () => {}, // the job ended under it: nobody to answer
         );
         const tracked = p.catch(() => {}).finally(() => s.active.delete(tracked));
@@ -368,13 +431,16 @@ export class Connection {
           socket.uncork();
           ctx.metrics.bytesOut.inc(parts[0]!.length + parts[1]!.length);
           if (!ok) await once(socket, 'drain', { signal: task.signal });
+          if (item.bytes !== undefined) this.#charge(-item.bytes);
           if (item.outcome !== undefined) ctx.metrics.requests.inc({ outcome: item.outcome });
           if (item.slot) {
             s.inflight--;
+            s.unsent--;
             ctx.metrics.inflight.dec();
             s.slots.release();
             if (s.draining) s.wake?.();
           }
+          this.#notifyWritable();
           this.#readTask.tick(); // an answer written: progress (we tick ourselves by returning)
         },
       }),
@@ -390,9 +456,11 @@ export class Connection {
       switch (frame.type) {
         case FrameType.Ping:
           await s.responses.send({ frame: pongFrame(frame.requestId), slot: false }, task.signal);
+          this.#releasePayload(frame.payload.length);
           break;
         case FrameType.Request:
           if (s.draining) {
+            this.#releasePayload(frame.payload.length);
             await s.responses.send(
               {
                 frame: errorFrame(
@@ -420,6 +488,7 @@ export class Connection {
           break;
         default:
           // Responses, errors and pongs are ours to send, not to receive: refuse that frame only.
+          this.#releasePayload(frame.payload.length);
           await s.responses.send(
             {
               frame: errorFrame(
@@ -441,17 +510,27 @@ export class Connection {
   #waitReadable(task: Task<ConnState>): Promise<void> {
     const s = this.job.value;
     const frameTimeout = this.#ctx.frameTimeout;
-    let timeoutMs: number | undefined;
     if (frameTimeout > 0 && s.frameStartedAt !== undefined) {
-      timeoutMs = s.frameStartedAt + frameTimeout - performance.now();
-      if (timeoutMs <= 0) return Promise.reject(new FrameTimeoutError(frameTimeout));
+      const left = s.frameStartedAt + frameTimeout - performance.now();
+      if (left <= 0) return Promise.reject(new FrameTimeoutError(frameTimeout));
+      if (s.deadlineFor !== s.frameStartedAt) {
+        // One timer per frame rather than one per wait (a large body arrives in many pieces, a
+        // wait each): it only wakes us, and the check above then throws. A timer left over
+        // from a finished frame wakes us for nothing, which is harmless.
+        if (s.deadlineTimer) clearTimeout(s.deadlineTimer);
+        s.deadlineFor = s.frameStartedAt;
+        s.deadlineTimer = setTimeout(() => {
+          s.deadlineTimer = undefined;
+          s.deadlineFor = undefined;
+          s.wake?.();
+        }, Math.ceil(left));
+        s.deadlineTimer.unref();
+      }
     }
     return new Promise<void>((resolve, reject) => {
       const signal = task.signal;
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
         signal.removeEventListener('abort', onAbort);
-        if (timer) clearTimeout(timer);
         s.wake = undefined;
       };
       const wake = () => {
@@ -468,12 +547,6 @@ export class Connection {
       }
       signal.addEventListener('abort', onAbort, { once: true });
       s.wake = wake;
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          cleanup();
-          reject(new FrameTimeoutError(frameTimeout));
-        }, Math.ceil(timeoutMs));
-      }
     });
   }
 
@@ -489,6 +562,8 @@ export class Connection {
     s.frameStartedAt = undefined;
     // The whole frames before the bad one are still answered.
     s.pending = pe?.decodedFrames ?? [];
+    for (const f of s.pending) s.payloadBytes += f.payload.length;
+    this.#recountInput();
     await this.#handOn(task);
     s.requests.close();
     task.done();
@@ -532,8 +607,117 @@ export class Connection {
     }
   }
 
-  /** One request to one answer (a response or an error frame). Rejects only if the job ended. */
+  /** Charges (or, negative, releases) bytes held for this peer to the process-wide budget. */
+  #charge(bytes: number): void {
+    const s = this.job.value;
+    if (!s.accounting || bytes === 0) return;
+    s.heldBytes += bytes;
+    if (bytes > 0) this.#ctx.budget.add(bytes);
+    else this.#ctx.budget.sub(-bytes);
+  }
+
+  /** After decoding: input held = undecoded chunks + the frame in progress + payloads. */
+  #recountInput(): void {
+    const s = this.job.value;
+    const now = s.inboxBytes + s.decoder.bufferedBytes + s.payloadBytes;
+    this.#charge(now - s.inputBytes);
+    s.inputBytes = now;
+  }
+
+  /** A decoded frame's payload is no longer needed (answered, or resized). */
+  #releasePayload(bytes: number): void {
+    const s = this.job.value;
+    s.payloadBytes -= bytes;
+    s.inputBytes -= bytes;
+    this.#charge(-bytes);
+  }
+
+  /** The budget is spent: stop reading this socket until it drops under the limit. */
+  #pauseForBudget(): void {
+    const s = this.job.value;
+    const socket = this.#socket;
+    socket.pause();
+    if (s.budgetWait !== undefined) return;
+    this.#ctx.metrics.budgetPauses.inc();
+    s.budgetWait = this.#ctx.budget.onBelow(() => {
+      s.budgetWait = undefined;
+      if (s.accounting && s.inboxBytes < INBOX_BYTES) socket.resume();
+      s.wake?.();
+    });
+  }
+
+  /** The socket pushes back, or an answer of ours is not written yet: start no more work. */
+  #pushingBack(): boolean {
+    const s = this.job.value;
+    return s.accounting && (this.#socket.writableNeedDrain || s.unsent > 0);
+  }
+
+  /** Resolves once the socket no longer pushes back; rejects if the job ends. */
+  #whenWritable(signal: AbortSignal): Promise<void> {
+    if (!this.#pushingBack()) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const waiters = this.job.value.writableWaiters;
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.#pushingBack()) return;
+        cleanup();
+        resolve();
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal.reason);
+      };
+      const cleanup = () => {
+        waiters.delete(check);
+        signal.removeEventListener('abort', onAbort);
+      };
+      waiters.add(check);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #notifyWritable(): void {
+    const s = this.job.value;
+    if (s.writableWaiters.size === 0 || this.#pushingBack()) return;
+    for (const w of [...s.writableWaiters]) w();
+  }
+
+  /**
+   * Waits for a process-wide resize slot, counted as our work (the idle clock is kept running
+   * only by work, not by waiting for a peer to read). If, once the slot is ours, the socket
+   * pushes back (an answer of this connection finished meanwhile and is not written), the slot
+   * goes to the next waiter and we wait for the peer first: so a peer that pipelines many
+   * requests and never reads has at most one answer per resize slot made for it.
+   */
+  async #takeResizeSlot(signal: AbortSignal): Promise<void> {
+    const s = this.job.value;
+    const slots = this.#ctx.resizeSlots;
+    for (;;) {
+      await this.#whenWritable(signal);
+      s.working++;
+      try {
+        await slots.acquire(signal);
+      } catch (err) {
+        s.working--;
+        throw err;
+      }
+      if (!this.#pushingBack()) return;
+      slots.release();
+      s.working--;
+    }
+  }
+
+  /** One request to one answer; its input is released once the answer is made. */
   async #process(frame: Frame, signal: AbortSignal): Promise<OutItem> {
+    try {
+      return await this.#answer(frame, signal);
+    } finally {
+      this.#releasePayload(frame.payload.length);
+    }
+  }
+
+  /** One request to one answer (a response or an error frame). Rejects only if the job ended. */
+  async #answer(frame: Frame, signal: AbortSignal): Promise<OutItem> {
     const ctx = this.#ctx;
     const s = this.job.value;
     const id = frame.requestId;
@@ -546,12 +730,15 @@ export class Connection {
     }
     let out: ResizeOutput;
     const started = performance.now();
-    s.working++;
+    let working = false;
     try {
       if (req.dryRun) {
+        s.working++;
+        working = true;
         out = await dryRun(frame.payload, req, ctx.resizeLimits);
       } else {
-        await ctx.resizeSlots.acquire(signal);
+        await this.#takeResizeSlot(signal);
+        working = true;
         const t0 = performance.now();
         try {
           out = await resize(frame.payload, req, ctx.resizeLimits);
@@ -563,11 +750,14 @@ export class Connection {
     } catch (err) {
       if (signal.aborted) throw err;
       const e = err instanceof ImageError ? err : classify(err);
-      this.log.debug({ id, code: e.code, name: req.name, err: e.message }, 'request failed');
+      if (this.log.isLevelEnabled('debug'))
+        this.log.debug({ id, code: e.code, name: req.name, err: e.message }, 'request failed');
       return { frame: errorFrame(id, e.code, e.message), slot: true, outcome: e.code };
     } finally {
-      s.working--;
-      this.#progress();
+      if (working) {
+        s.working--;
+        this.#progress();
+      }
     }
     const ms = Math.round((performance.now() - started) * 100) / 100;
     const header: ResizeResponseHeader = {
@@ -579,7 +769,9 @@ export class Connection {
       ms,
     };
     if (req.dryRun) header.dryRun = true;
-    this.log.debug({ id, name: req.name, ms, width: out.width, height: out.height }, 'resized');
+    // Per request: at the default level not even the log object is built.
+    if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ id, name: req.name, ms, width: out.width, height: out.height }, 'resized');
     return {
       frame: responseFrame(id, header, out.data),
       slot: true,

@@ -11,11 +11,26 @@ export interface BackendMetrics {
   readonly connectionsTotal: Counter;
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
-  /** Connections closed on a protocol violation or timeout, by code. */
+  /** Connections closed on a protocol violation or timeout, or refused (ERR_BUSY), by code. */
   readonly connectionErrors: Counter<'code'>;
+  /** Bytes held for peers (input + unsent answers), sampled at scrape time. */
+  readonly bufferedBytes: Gauge;
+  /** Times a socket was paused because --max-buffered-bytes was reached. */
+  readonly budgetPauses: Counter;
+  /** Resizes running (holding a --concurrency slot), sampled at scrape time. */
+  readonly resizesRunning: Gauge;
 }
 
-export function createMetrics(labels: { backend: string }): BackendMetrics {
+/** Gauges read from the backend's state when scraped. */
+export interface MetricSamplers {
+  bufferedBytes(): number;
+  resizesRunning(): number;
+}
+
+export function createMetrics(
+  labels: { backend: string },
+  samplers: MetricSamplers = { bufferedBytes: () => 0, resizesRunning: () => 0 },
+): BackendMetrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry, prefix: 'tcpb_backend_' });
@@ -61,8 +76,29 @@ export function createMetrics(labels: { backend: string }): BackendMetrics {
     }),
     connectionErrors: new Counter({
       name: 'tcpb_backend_connection_errors_total',
-      help: 'Connections closed on a protocol error or a timeout, by code',
+      help: 'Connections closed on a protocol error or a timeout, or refused (ERR_BUSY), by code',
       labelNames: ['code'] as const,
+      registers,
+    }),
+    bufferedBytes: new Gauge({
+      name: 'tcpb_backend_buffered_bytes',
+      help: 'Bytes held for peers: input not yet resized and answers not yet written',
+      registers,
+      collect() {
+        this.set(samplers.bufferedBytes());
+      },
+    }),
+    resizesRunning: new Gauge({
+      name: 'tcpb_backend_resizes_running',
+      help: 'Resizes running now (each holds one of the --concurrency slots)',
+      registers,
+      collect() {
+        this.set(samplers.resizesRunning());
+      },
+    }),
+    budgetPauses: new Counter({
+      name: 'tcpb_backend_budget_pauses_total',
+      help: 'Sockets paused because --max-buffered-bytes was reached',
       registers,
     }),
   };

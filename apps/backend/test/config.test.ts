@@ -42,6 +42,26 @@ describe('parseConfig', () => {
     });
   });
 
+  it('--max-conns and --max-buffered-bytes: defaults, flags, env vars, bad values', () => {
+    expect(parseConfig([], {})).toMatchObject({
+      maxConns: 1024,
+      maxBufferedBytes: 256 * 1024 * 1024,
+    });
+    expect(
+      parseConfig(['--max-conns', '7'], {
+        TCPB_MAX_CONNS: '9',
+        TCPB_MAX_BUFFERED_BYTES: '1_048_576',
+      }),
+    ).toMatchObject({ maxConns: 7, maxBufferedBytes: 1024 * 1024 });
+    expect(() => parseConfig(['--max-conns', '0'], {})).toThrow(/--max-conns/);
+    expect(() => parseConfig(['--max-buffered-bytes', '10'], {})).toThrow(/--max-buffered-bytes/);
+    expect(() => parseConfig([], { TCPB_MAX_BUFFERED_BYTES: 'lots' })).toThrow(
+      /TCPB_MAX_BUFFERED_BYTES/,
+    );
+    expect(ENV_VARS).toContain('TCPB_MAX_CONNS');
+    expect(ENV_VARS).toContain('TCPB_MAX_BUFFERED_BYTES');
+  });
+
   it('lists every env var it reads', () => {
     for (const v of [
       'TCPB_PORT',

@@ -219,6 +219,25 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('checks the header is UTF-8 (lone surrogate halves, overlongs), accepts non-ASCII and a BOM', () => {
+    for (const bytes of [
+      [0x7b, 0xed, 0xa0, 0x80, 0x7d], // an encoded UTF-16 surrogate
+      [0x7b, 0xc0, 0xaf, 0x7d], // an overlong '/'
+      [0x7b, 0xe2, 0x82], // cut inside a character
+    ]) {
+      const bad = Buffer.from(bytes);
+      expect(() =>
+        new FrameDecoder().push(Buffer.concat([prefix({ hl: bad.length }), bad])),
+      ).toThrow(BadHeaderError);
+    }
+    const text = Buffer.from('{"name":"żółw 🐢.jpg"}');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]);
+    for (const body of [text, withBom]) {
+      const [f] = new FrameDecoder().push(Buffer.concat([prefix({ hl: body.length }), body]));
+      expect(f?.header).toEqual({ name: 'żółw 🐢.jpg' });
+    }
+  });
+
   it('hands back the frames decoded before an error in the same chunk', () => {
     const good = encodeFrameToBuffer({
       type: FrameType.Ping,
