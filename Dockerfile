@@ -20,6 +20,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/cli/package.json packages/cli/
 COPY packages/job/package.json packages/job/
 COPY packages/protocol/package.json packages/protocol/
 COPY apps/proxy/package.json apps/proxy/
@@ -63,6 +64,7 @@ USER node
 FROM runtime AS proxy
 ENV TCPB_PORT=7000 TCPB_METRICS_PORT=9100
 COPY --from=proxy-deps /app/ ./
+COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
 COPY --from=build /app/apps/proxy/dist/ apps/proxy/dist/
 EXPOSE 7000 9100
@@ -77,6 +79,7 @@ FROM runtime AS backend
 # glibc malloc arenas make sharp's RSS balloon under load (field notes): two are plenty.
 ENV TCPB_PORT=7100 TCPB_METRICS_PORT=9100 MALLOC_ARENA_MAX=2
 COPY --from=backend-deps /app/ ./
+COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
 COPY --from=build /app/packages/protocol/dist/ packages/protocol/dist/
 COPY --from=build /app/apps/backend/dist/ apps/backend/dist/
@@ -92,6 +95,7 @@ ENTRYPOINT ["node", "apps/backend/dist/main.js"]
 # samples/in --dry-run` (or the Kubernetes Job) works without a volume.
 FROM runtime AS client
 COPY --from=client-deps /app/ ./
+COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
 COPY --from=build /app/packages/protocol/dist/ packages/protocol/dist/
 COPY --from=build /app/apps/client/dist/ apps/client/dist/

@@ -1,9 +1,17 @@
 import { availableParallelism, hostname } from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  envVarOf,
+  envVarsOf,
+  integerParser as integer,
+  LOG_LEVELS,
+  type LogLevel,
+  envOption as opt,
+  parseCommandLine,
+} from '@tcpbalancer/cli';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, HelpRequested } from './errors.js';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { envVarOf, LOG_LEVELS, type LogLevel };
 
 /** The backend's whole configuration, parsed once and frozen. Times are in milliseconds. */
 export interface BackendConfig {
@@ -37,18 +45,6 @@ export interface BackendConfig {
   readonly logPretty: boolean;
 }
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const text = value.trim().replaceAll('_', '');
-    if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${value} is not within ${min}-${max}.`);
-    }
-    return n;
-  };
-}
-
 function nonEmpty(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('must not be empty.');
   return value;
@@ -71,16 +67,8 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeout: 10_000,
 });
 
-export function envVarOf(longFlag: string): string {
-  return `TCPB_${longFlag.toUpperCase().replaceAll('-', '_')}`;
-}
-
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
 export function createCli(): Command {
-  const opt = (flags: string, description: string) => {
-    const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
-    return new Option(flags, description).env(envVarOf(long));
-  };
   return new Command('tcpbalancer-backend')
     .description(
       'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
@@ -180,18 +168,7 @@ export function createCli(): Command {
 }
 
 /** Every environment variable the backend reads. */
-export const ENV_VARS: readonly string[] = Object.freeze(
-  createCli()
-    .options.map((o) => o.envVar)
-    .filter((v): v is string => v !== undefined),
-);
-
-function parseBoolean(name: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name}: "${value}" is not a boolean (true/false)`);
-}
+export const ENV_VARS: readonly string[] = envVarsOf(createCli());
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
@@ -202,44 +179,10 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): BackendConfig {
-  const cli = createCli();
-  if (argv.includes('-h') || argv.includes('--help'))
-    throw new HelpRequested(cli.helpInformation());
-  // Commander would read process.env itself; the env comes from the caller instead (testable, and
-  // main.ts stays the only reader of process), so the options forget their env var here.
-  const envOf = new Map<Option, string>();
-  for (const o of cli.options) {
-    if (o.envVar) envOf.set(o, o.envVar);
-    o.envVar = undefined;
-  }
-  try {
-    cli.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      throw new ConfigError(err.message.replace(/^error: /, '').split('\n')[0] ?? err.message);
-    }
-    throw err;
-  }
-  for (const [o, name] of envOf) {
-    const key = o.attributeName();
-    const raw = env[name];
-    if (raw === undefined || cli.getOptionValueSource(key) === 'cli') continue;
-    let value: unknown;
-    try {
-      if (o.isBoolean()) value = parseBoolean(name, raw);
-      else {
-        if (o.argChoices && !o.argChoices.includes(raw)) {
-          throw new InvalidArgumentError(`Allowed choices are ${o.argChoices.join(', ')}.`);
-        }
-        value = o.parseArg ? o.parseArg(raw, undefined) : raw;
-      }
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`${name} (${o.long}): "${raw}" is invalid: ${(err as Error).message}`);
-    }
-    cli.setOptionValueWithSource(key, value, 'env');
-  }
-  const o = cli.opts();
+  const o = parseCommandLine(createCli(), argv, env, {
+    usageError: (message) => new ConfigError(message),
+    helpRequested: (text) => new HelpRequested(text),
+  });
   return Object.freeze({
     port: o.port as number,
     host: o.host as string,

@@ -101,6 +101,9 @@ describe('parseConfig', () => {
 
   it('refuses a bad env value naming the variable', () => {
     expect(() => parseConfig([], { TCPB_MAX_PIXELS: 'lots' })).toThrow(/TCPB_MAX_PIXELS/);
+    expect(() => parseConfig([], { TCPB_LOG_PRETTY: 'maybe' })).toThrow(
+      'TCPB_LOG_PRETTY: "maybe" is not a boolean (true/false)',
+    );
   });
 });
 

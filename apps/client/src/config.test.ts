@@ -79,6 +79,24 @@ describe('parseConfig', () => {
     expect(parseConfig(base, { TCPB_DRY_RUN: 'false' }).dryRun).toBe(false);
     expect(parseConfig(base, { TCPB_DRY_RUN: '0' }).dryRun).toBe(false);
     expect(parseConfig(base, { TCPB_DRY_RUN: 'true' }).dryRun).toBe(true);
+    expect(parseConfig(base, { TCPB_JSON: ' Yes ' }).json).toBe(true);
+  });
+
+  it('rejects a boolean env value that is not a boolean word, like the other apps', () => {
+    for (const value of ['maybe', 'ture', '2']) {
+      const err = configError(() => parseConfig(base, { TCPB_DRY_RUN: value }));
+      expect(err.code).toBe('ERR_CONFIG');
+      expect(err.message).toBe(`TCPB_DRY_RUN: "${value}" is not a boolean (true/false)`);
+    }
+  });
+
+  it('names the env var and its flag when an env value is bad', () => {
+    expect(configError(() => parseConfig(base, { TCPB_WIDTH: '0' })).message).toMatch(
+      /^TCPB_WIDTH \(--width\): "0" is invalid/,
+    );
+    expect(configError(() => parseConfig(base, { TCPB_FIT: 'stretch' })).message).toMatch(
+      /^TCPB_FIT \(--fit\): "stretch" is invalid/,
+    );
   });
 
   it('lists every env var', () => {

@@ -1,4 +1,13 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  envVarOf,
+  envVarsOf,
+  integerParser,
+  LOG_LEVELS,
+  type LogLevel,
+  envOption as opt,
+  parseCommandLine,
+} from '@tcpbalancer/cli';
+import { Command, InvalidArgumentError } from 'commander';
 import { parseDurationMs } from './duration.js';
 import { ConfigError, HelpRequested } from './errors.js';
 
@@ -6,8 +15,7 @@ export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
 export const FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel };
 
 /** Largest width/height a request may ask for (the protocol's limit, the JPEG limit). */
 export const MAX_DIMENSION = 65_535;
@@ -51,18 +59,6 @@ export const DEFAULT_WINDOW = 4;
 export const DEFAULT_RETRIES = 3;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-function intParser(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    if (!/^\s*\d+\s*$/.test(value))
-      throw new InvalidArgumentError(`${flag} must be an integer in ${min}..${max}`);
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${flag} must be an integer in ${min}..${max}`);
-    }
-    return n;
-  };
-}
-
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
   const port = m ? Number(m[2]) : Number.NaN;
@@ -93,16 +89,6 @@ function durationParser(flag: string, plainUnit: 'ms' | 's', minMs: number) {
   };
 }
 
-/** The env var of a long flag: TCPB_ + UPPER_SNAKE. */
-function envOf(long: string): string {
-  return `TCPB_${long.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
-}
-
-function opt(flags: string, description: string): Option {
-  const long = /--[a-z-]+/.exec(flags)?.[0] ?? '';
-  return new Option(flags, description).env(envOf(long));
-}
-
 /** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
 export function createCli(): Command {
   const cmd = new Command('tcpbalancer-client')
@@ -114,43 +100,39 @@ export function createCli(): Command {
     .addOption(
       opt('-o, --output <dir>', 'directory for the results (not used in dry-run/load mode)'),
     )
-    .addOption(
-      opt('-w, --width <px>', 'target width').argParser(intParser('--width', 1, MAX_DIMENSION)),
-    )
-    .addOption(
-      opt('-H, --height <px>', 'target height').argParser(intParser('--height', 1, MAX_DIMENSION)),
-    )
+    .addOption(opt('-w, --width <px>', 'target width').argParser(integerParser(1, MAX_DIMENSION)))
+    .addOption(opt('-H, --height <px>', 'target height').argParser(integerParser(1, MAX_DIMENSION)))
     .addOption(opt('--fit <fit>', 'how the image fits the box').choices(FITS))
     .addOption(opt('--format <format>', 'output format (default: same as input)').choices(FORMATS))
-    .addOption(opt('--quality <q>', 'encoder quality').argParser(intParser('--quality', 1, 100)))
+    .addOption(opt('--quality <q>', 'encoder quality').argParser(integerParser(1, 100)))
     .addOption(
       opt('-c, --conns <n>', `connections per round (default ${DEFAULT_CONNS})`).argParser(
-        intParser('--conns', 1, MAX_CONNS),
+        integerParser(1, MAX_CONNS),
       ),
     )
     .addOption(
       opt('--min-conns <n>', 'random connection count per round: lower bound').argParser(
-        intParser('--min-conns', 1, MAX_CONNS),
+        integerParser(1, MAX_CONNS),
       ),
     )
     .addOption(
       opt('--max-conns <n>', 'random connection count per round: upper bound').argParser(
-        intParser('--max-conns', 1, MAX_CONNS),
+        integerParser(1, MAX_CONNS),
       ),
     )
     .addOption(
       opt('--times <n>', 'rounds over the whole set')
-        .argParser(intParser('--times', 1, 1_000_000))
+        .argParser(integerParser(1, 1_000_000))
         .default(1),
     )
     .addOption(
       opt('--window <n>', 'requests in flight per connection')
-        .argParser(intParser('--window', 1, MAX_WINDOW))
+        .argParser(integerParser(1, MAX_WINDOW))
         .default(DEFAULT_WINDOW),
     )
     .addOption(
       opt('--retries <n>', 'retries of a request whose connection broke')
-        .argParser(intParser('--retries', 0, 1000))
+        .argParser(integerParser(0, 1000))
         .default(DEFAULT_RETRIES),
     )
     .addOption(
@@ -182,35 +164,6 @@ export function createCli(): Command {
   return cmd;
 }
 
-const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off']);
-
-/**
- * commander reads `process.env` itself; the config must come from the `env` argument (tests,
- * in-process use), so its env step is replaced by one reading `env`, same priority rules:
- * the command line wins over env, env over defaults.
- */
-function useEnv(cmd: Command, env: Readonly<Record<string, string | undefined>>): void {
-  const self = cmd as unknown as {
-    _parseOptionsEnv(): void;
-    emit(event: string, ...args: unknown[]): boolean;
-  };
-  self._parseOptionsEnv = () => {
-    for (const option of cmd.options) {
-      const value = option.envVar ? env[option.envVar] : undefined;
-      if (value === undefined) continue;
-      const key = option.attributeName();
-      const source = cmd.getOptionValueSource(key);
-      if (cmd.getOptionValue(key) !== undefined && source !== 'default' && source !== 'env')
-        continue;
-      if (option.required || option.optional) {
-        self.emit(`optionEnv:${option.name()}`, value);
-      } else if (!FALSE_WORDS.has(value.trim().toLowerCase())) {
-        self.emit(`optionEnv:${option.name()}`);
-      }
-    }
-  };
-}
-
 interface RawOptions {
   proxy?: { host: string; port: number };
   input?: string;
@@ -235,16 +188,6 @@ interface RawOptions {
   logPretty?: boolean;
 }
 
-/** Commander's messages start with "error: "; ours name the flag already. One line either way. */
-function oneLine(message: string): string {
-  return (
-    message
-      .replace(/^error:\s*/i, '')
-      .split('\n')[0]
-      ?.trim() ?? message
-  );
-}
-
 /**
  * Parses user arguments (without node/script) and env into one frozen config. Throws
  * ConfigError naming the flag, or HelpRequested for --help.
@@ -253,34 +196,17 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ClientConfig {
-  const cmd = createCli();
-  let helpText = '';
-  cmd.configureOutput({
-    writeOut: (s) => {
-      helpText += s;
-    },
-    writeErr: () => {},
+  const o = parseCommandLine<RawOptions>(createCli(), argv, env, {
+    usageError: (message, cause) => new ConfigError(message, { cause }),
+    helpRequested: (text) => new HelpRequested(text),
   });
-  useEnv(cmd, env);
-  try {
-    cmd.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
-        throw new HelpRequested(helpText || cmd.helpInformation());
-      }
-      throw new ConfigError(oneLine(err.message), { cause: err });
-    }
-    throw err;
-  }
-  const o = cmd.opts<RawOptions>();
-  if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envOf('--proxy')})`);
-  if (!o.input) throw new ConfigError(`--input is required (or ${envOf('--input')})`);
+  if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envVarOf('--proxy')})`);
+  if (!o.input) throw new ConfigError(`--input is required (or ${envVarOf('--input')})`);
   const dryRun = o.dryRun === true;
   const loadMode = o.duration !== undefined;
   if (!o.output && !dryRun && !loadMode) {
     throw new ConfigError(
-      `--output is required unless --dry-run or --duration (or ${envOf('--output')})`,
+      `--output is required unless --dry-run or --duration (or ${envVarOf('--output')})`,
     );
   }
   if (o.conns !== undefined && (o.minConns !== undefined || o.maxConns !== undefined)) {
@@ -324,8 +250,4 @@ export function parseConfig(
 }
 
 /** Every environment variable the client reads. */
-export const ENV_VARS: readonly string[] = Object.freeze(
-  createCli()
-    .options.map((o) => o.envVar)
-    .filter((v): v is string => typeof v === 'string'),
-);
+export const ENV_VARS: readonly string[] = envVarsOf(createCli());

@@ -73,6 +73,9 @@ describe('parseConfig', () => {
   it('names the env var when an env value is bad', () => {
     expect(() => parseConfig(['-u', 'a:1'], { TCPB_MAX_CONNS: 'lots' })).toThrow(/TCPB_MAX_CONNS/);
     expect(() => parseConfig(['-u', 'a:1'], { TCPB_LOG_LEVEL: 'loud' })).toThrow(/TCPB_LOG_LEVEL/);
+    expect(() => parseConfig(['-u', 'a:1'], { TCPB_LOG_PRETTY: 'maybe' })).toThrow(
+      'TCPB_LOG_PRETTY: "maybe" is not a boolean (true/false)',
+    );
   });
 
   it('--help carries every env var', () => {

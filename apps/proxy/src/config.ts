@@ -1,11 +1,18 @@
 import { availableParallelism } from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  envVarsOf,
+  integerParser as integer,
+  LOG_LEVELS,
+  type LogLevel,
+  envOption as opt,
+  parseCommandLine,
+} from '@tcpbalancer/cli';
+import { Command, InvalidArgumentError } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
 import { ConfigError, ProxyError } from './errors.js';
 import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel };
 
 /** The proxy's whole configuration, parsed once and frozen. Times are in milliseconds. */
 export interface ProxyConfig {
@@ -43,16 +50,6 @@ export class HelpRequested extends ProxyError {
   }
 }
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const text = value.trim();
-    if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
-    const n = Number(text);
-    if (n < min || n > max) throw new InvalidArgumentError(`${n} is not within ${min}-${max}.`);
-    return n;
-  };
-}
-
 function collectUpstreams(value: string, previous: UpstreamSpec[] | undefined): UpstreamSpec[] {
   const out = previous ? [...previous] : [];
   for (const part of value.split(',')) {
@@ -70,11 +67,6 @@ const DAY = 86_400_000;
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
 export function createCli(): Command {
-  const env = (flag: string) => `TCPB_${flag.toUpperCase().replaceAll('-', '_')}`;
-  const opt = (flags: string, description: string) => {
-    const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
-    return new Option(flags, description).env(env(long));
-  };
   return new Command('tcpbalancer-proxy')
     .description(
       'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
@@ -164,18 +156,7 @@ export function createCli(): Command {
 }
 
 /** Every environment variable the proxy reads. */
-export const ENV_VARS: readonly string[] = Object.freeze(
-  createCli()
-    .options.map((o) => o.envVar)
-    .filter((v): v is string => v !== undefined),
-);
-
-function parseBoolean(name: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name}: "${value}" is not a boolean (true/false)`);
-}
+export const ENV_VARS: readonly string[] = envVarsOf(createCli());
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
@@ -186,44 +167,10 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ProxyConfig {
-  const cli = createCli();
-  if (argv.includes('-h') || argv.includes('--help'))
-    throw new HelpRequested(cli.helpInformation());
-  // Commander would read process.env itself; the env comes from the caller instead (testable,
-  // and main.ts stays the only reader of process), so the options forget their env var here.
-  const envOf = new Map<Option, string>();
-  for (const o of cli.options) {
-    if (o.envVar) envOf.set(o, o.envVar);
-    o.envVar = undefined;
-  }
-  try {
-    cli.parse([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      throw new ConfigError(err.message.replace(/^error: /, '').split('\n')[0] ?? err.message);
-    }
-    throw err;
-  }
-  for (const [o, name] of envOf) {
-    const key = o.attributeName();
-    const raw = env[name];
-    if (raw === undefined || cli.getOptionValueSource(key) === 'cli') continue;
-    let value: unknown;
-    try {
-      if (o.isBoolean()) value = parseBoolean(name, raw);
-      else {
-        if (o.argChoices && !o.argChoices.includes(raw)) {
-          throw new InvalidArgumentError(`Allowed choices are ${o.argChoices.join(', ')}.`);
-        }
-        value = o.parseArg ? o.parseArg(raw, undefined) : raw;
-      }
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`${name} (${o.long}): "${raw}" is invalid: ${(err as Error).message}`);
-    }
-    cli.setOptionValueWithSource(key, value, 'env');
-  }
-  const o = cli.opts();
+  const o = parseCommandLine(createCli(), argv, env, {
+    usageError: (message, cause) => new ConfigError(message, { cause }),
+    helpRequested: (text) => new HelpRequested(text),
+  });
   const upstreams = (o.upstream as UpstreamSpec[] | undefined) ?? [];
   if (upstreams.length === 0) {
     throw new ConfigError(

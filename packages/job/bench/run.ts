@@ -69,7 +69,7 @@ if (resultsDir) {
       const base = r.values.baseline;
       const ours = r.values.job;
       return {
-        scenario: `${r.title} (vs Promise.all + AbortController)`,
+        scenario: r.title,
         unit: r.unit,
         ours,
         baseline: base,
