@@ -7,6 +7,7 @@ import {
   type LogLevel,
   envOption as opt,
   parseCommandLine,
+  withCommonOptions,
 } from '@tcpbalancer/cli';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, HelpRequested } from './errors.js';
@@ -69,102 +70,97 @@ export const DEFAULTS = Object.freeze({
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
 export function createCli(): Command {
-  return new Command('tcpbalancer-backend')
-    .description(
-      'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
-    )
-    .helpOption('-h, --help', 'show this help')
-    .addOption(
-      opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
-        .argParser(integer(0, 65535))
-        .default(DEFAULTS.port),
-    )
-    .addOption(opt('--host <host>', 'address to listen on').default(DEFAULTS.host))
-    .addOption(
-      opt(
-        '-n, --name <name>',
-        'backend name reported in every response (default: the host name)',
-      ).argParser(nonEmpty),
-    )
-    .addOption(
-      opt(
-        '-c, --concurrency <n>',
-        'resizes at a time, process-wide (default: the number of cores)',
-      ).argParser(integer(1, 1024)),
-    )
-    .addOption(
-      opt(
-        '--max-frame-bytes <bytes>',
-        'largest frame accepted, bytes (prefix + JSON header + image)',
+  return withCommonOptions(
+    new Command('tcpbalancer-backend')
+      .description(
+        'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
       )
-        .argParser(integer(1024, 4 * GIB))
-        .default(DEFAULTS.maxFrameBytes),
-    )
-    .addOption(
-      opt('--max-pixels <n>', 'largest input (and output) image, width × height')
-        .argParser(integer(1, 2 ** 40))
-        .default(DEFAULTS.maxPixels),
-    )
-    .addOption(
-      opt(
-        '--max-inflight <n>',
-        'requests in flight per connection; beyond it the socket is not read',
+      .helpOption('-h, --help', 'show this help')
+      .addOption(
+        opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
+          .argParser(integer(0, 65535))
+          .default(DEFAULTS.port),
       )
-        .argParser(integer(1, 10_000))
-        .default(DEFAULTS.maxInflight),
-    )
-    .addOption(
-      opt('--max-conns <n>', 'open connections; beyond it a new one gets ERR_BUSY and is closed')
-        .argParser(integer(1, 1_000_000))
-        .default(DEFAULTS.maxConns),
-    )
-    .addOption(
-      opt(
-        '--max-buffered-bytes <bytes>',
-        'bytes held for peers, process-wide (input + unsent answers); beyond it no socket is read',
+      .addOption(opt('--host <host>', 'address to listen on').default(DEFAULTS.host))
+      .addOption(
+        opt(
+          '-n, --name <name>',
+          'backend name reported in every response (default: the host name)',
+        ).argParser(nonEmpty),
       )
-        .argParser(integer(64 * 1024, 2 ** 50))
-        .default(DEFAULTS.maxBufferedBytes),
-    )
-    .addOption(
-      opt(
-        '--idle-timeout <ms>',
-        'close a connection idle this long (no complete frame, no answer, no work), 0 = never',
+      .addOption(
+        opt(
+          '-c, --concurrency <n>',
+          'resizes at a time, process-wide (default: the number of cores)',
+        ).argParser(integer(1, 1024)),
       )
-        .argParser(integer(0, 30 * DAY))
-        .default(DEFAULTS.idleTimeout),
-    )
-    .addOption(
-      opt(
-        '--frame-timeout <ms>',
-        'a frame must arrive completely within this long of its first byte, 0 = no deadline',
+      .addOption(
+        opt(
+          '--max-frame-bytes <bytes>',
+          'largest frame accepted, bytes (prefix + JSON header + image)',
+        )
+          .argParser(integer(1024, 4 * GIB))
+          .default(DEFAULTS.maxFrameBytes),
       )
-        .argParser(integer(0, 30 * DAY))
-        .default(DEFAULTS.frameTimeout),
-    )
-    .addOption(
-      opt('--resize-timeout <ms>', 'give up on one image after this long')
-        .argParser(integer(1000, DAY))
-        .default(DEFAULTS.resizeTimeout),
-    )
-    .addOption(
-      opt('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time given to in-flight requests')
-        .argParser(integer(0, DAY))
-        .default(DEFAULTS.shutdownTimeout),
-    )
-    .addOption(
-      opt(
-        '--metrics-port <port>',
-        'serve /metrics and /healthz on this port (0 = ephemeral)',
-      ).argParser(integer(0, 65535)),
-    )
-    .addOption(opt('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
-    .addOption(
-      opt('--log-pretty', 'human-readable logs (pino-pretty) instead of JSON lines').default(false),
-    )
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+      .addOption(
+        opt('--max-pixels <n>', 'largest input (and output) image, width × height')
+          .argParser(integer(1, 2 ** 40))
+          .default(DEFAULTS.maxPixels),
+      )
+      .addOption(
+        opt(
+          '--max-inflight <n>',
+          'requests in flight per connection; beyond it the socket is not read',
+        )
+          .argParser(integer(1, 10_000))
+          .default(DEFAULTS.maxInflight),
+      )
+      .addOption(
+        opt('--max-conns <n>', 'open connections; beyond it a new one gets ERR_BUSY and is closed')
+          .argParser(integer(1, 1_000_000))
+          .default(DEFAULTS.maxConns),
+      )
+      .addOption(
+        opt(
+          '--max-buffered-bytes <bytes>',
+          'bytes held for peers, process-wide (input + unsent answers); beyond it no socket is read',
+        )
+          .argParser(integer(64 * 1024, 2 ** 50))
+          .default(DEFAULTS.maxBufferedBytes),
+      )
+      .addOption(
+        opt(
+          '--idle-timeout <ms>',
+          'close a connection idle this long (no complete frame, no answer, no work), 0 = never',
+        )
+          .argParser(integer(0, 30 * DAY))
+          .default(DEFAULTS.idleTimeout),
+      )
+      .addOption(
+        opt(
+          '--frame-timeout <ms>',
+          'a frame must arrive completely within this long of its first byte, 0 = no deadline',
+        )
+          .argParser(integer(0, 30 * DAY))
+          .default(DEFAULTS.frameTimeout),
+      )
+      .addOption(
+        opt('--resize-timeout <ms>', 'give up on one image after this long')
+          .argParser(integer(1000, DAY))
+          .default(DEFAULTS.resizeTimeout),
+      )
+      .addOption(
+        opt('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time given to in-flight requests')
+          .argParser(integer(0, DAY))
+          .default(DEFAULTS.shutdownTimeout),
+      )
+      .addOption(
+        opt(
+          '--metrics-port <port>',
+          'serve /metrics and /healthz on this port (0 = ephemeral)',
+        ).argParser(integer(0, 65535)),
+      ),
+  );
 }
 
 /** Every environment variable the backend reads. */

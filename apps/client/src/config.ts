@@ -6,6 +6,7 @@ import {
   type LogLevel,
   envOption as opt,
   parseCommandLine,
+  withCommonOptions,
 } from '@tcpbalancer/cli';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDurationMs } from './duration.js';
@@ -91,76 +92,80 @@ function durationParser(flag: string, plainUnit: 'ms' | 's', minMs: number) {
 
 /** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
 export function createCli(): Command {
-  const cmd = new Command('tcpbalancer-client')
-    .description(
-      'Resize a directory of images through the tcpbalancer proxy, or load-test it (--dry-run, --duration, --rate).',
-    )
-    .addOption(opt('--proxy <host:port>', 'proxy (or backend) address').argParser(parseHostPort))
-    .addOption(opt('-i, --input <dir>', 'directory of images (scanned recursively)'))
-    .addOption(
-      opt('-o, --output <dir>', 'directory for the results (not used in dry-run/load mode)'),
-    )
-    .addOption(opt('-w, --width <px>', 'target width').argParser(integerParser(1, MAX_DIMENSION)))
-    .addOption(opt('-H, --height <px>', 'target height').argParser(integerParser(1, MAX_DIMENSION)))
-    .addOption(opt('--fit <fit>', 'how the image fits the box').choices(FITS))
-    .addOption(opt('--format <format>', 'output format (default: same as input)').choices(FORMATS))
-    .addOption(opt('--quality <q>', 'encoder quality').argParser(integerParser(1, 100)))
-    .addOption(
-      opt('-c, --conns <n>', `connections per round (default ${DEFAULT_CONNS})`).argParser(
-        integerParser(1, MAX_CONNS),
-      ),
-    )
-    .addOption(
-      opt('--min-conns <n>', 'random connection count per round: lower bound').argParser(
-        integerParser(1, MAX_CONNS),
-      ),
-    )
-    .addOption(
-      opt('--max-conns <n>', 'random connection count per round: upper bound').argParser(
-        integerParser(1, MAX_CONNS),
-      ),
-    )
-    .addOption(
-      opt('--times <n>', 'rounds over the whole set')
-        .argParser(integerParser(1, 1_000_000))
-        .default(1),
-    )
-    .addOption(
-      opt('--window <n>', 'requests in flight per connection')
-        .argParser(integerParser(1, MAX_WINDOW))
-        .default(DEFAULT_WINDOW),
-    )
-    .addOption(
-      opt('--retries <n>', 'retries of a request whose connection broke')
-        .argParser(integerParser(0, 1000))
-        .default(DEFAULT_RETRIES),
-    )
-    .addOption(
-      opt('--timeout <duration>', 'per-request timeout: 500ms, 30s (plain number: ms)')
-        .argParser(durationParser('--timeout', 'ms', 1))
-        .default(DEFAULT_TIMEOUT_MS, '30s'),
-    )
-    .addOption(opt('--dry-run', 'no pixel work: the backend answers metadata only; nothing saved'))
-    .addOption(
-      opt(
-        '--duration <duration>',
-        'load mode: run this long cycling over the images: 10s, 500ms, 2m (plain: s)',
-      ).argParser(durationParser('--duration', 's', 1)),
-    )
-    .addOption(
-      opt(
-        '--rate <r>',
-        'open loop: requests/s on a fixed timetable (default: closed loop)',
-      ).argParser(parseRate),
-    )
-    .addOption(
-      opt('--json', 'print the summary as one JSON object, last on stdout (logs go to stderr)'),
-    )
-    .addOption(opt('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-    .addOption(opt('--log-pretty', 'human-readable logs (pino-pretty)'))
-    .helpOption('-h, --help', 'show this help')
-    .allowExcessArguments(false)
-    .exitOverride();
+  const cmd = withCommonOptions(
+    new Command('tcpbalancer-client')
+      .description(
+        'Resize a directory of images through the tcpbalancer proxy, or load-test it (--dry-run, --duration, --rate).',
+      )
+      .addOption(opt('--proxy <host:port>', 'proxy (or backend) address').argParser(parseHostPort))
+      .addOption(opt('-i, --input <dir>', 'directory of images (scanned recursively)'))
+      .addOption(
+        opt('-o, --output <dir>', 'directory for the results (not used in dry-run/load mode)'),
+      )
+      .addOption(opt('-w, --width <px>', 'target width').argParser(integerParser(1, MAX_DIMENSION)))
+      .addOption(
+        opt('-H, --height <px>', 'target height').argParser(integerParser(1, MAX_DIMENSION)),
+      )
+      .addOption(opt('--fit <fit>', 'how the image fits the box').choices(FITS))
+      .addOption(
+        opt('--format <format>', 'output format (default: same as input)').choices(FORMATS),
+      )
+      .addOption(opt('--quality <q>', 'encoder quality').argParser(integerParser(1, 100)))
+      .addOption(
+        opt('-c, --conns <n>', `connections per round (default ${DEFAULT_CONNS})`).argParser(
+          integerParser(1, MAX_CONNS),
+        ),
+      )
+      .addOption(
+        opt('--min-conns <n>', 'random connection count per round: lower bound').argParser(
+          integerParser(1, MAX_CONNS),
+        ),
+      )
+      .addOption(
+        opt('--max-conns <n>', 'random connection count per round: upper bound').argParser(
+          integerParser(1, MAX_CONNS),
+        ),
+      )
+      .addOption(
+        opt('--times <n>', 'rounds over the whole set')
+          .argParser(integerParser(1, 1_000_000))
+          .default(1),
+      )
+      .addOption(
+        opt('--window <n>', 'requests in flight per connection')
+          .argParser(integerParser(1, MAX_WINDOW))
+          .default(DEFAULT_WINDOW),
+      )
+      .addOption(
+        opt('--retries <n>', 'retries of a request whose connection broke')
+          .argParser(integerParser(0, 1000))
+          .default(DEFAULT_RETRIES),
+      )
+      .addOption(
+        opt('--timeout <duration>', 'per-request timeout: 500ms, 30s (plain number: ms)')
+          .argParser(durationParser('--timeout', 'ms', 1))
+          .default(DEFAULT_TIMEOUT_MS, '30s'),
+      )
+      .addOption(
+        opt('--dry-run', 'no pixel work: the backend answers metadata only; nothing saved'),
+      )
+      .addOption(
+        opt(
+          '--duration <duration>',
+          'load mode: run this long cycling over the images: 10s, 500ms, 2m (plain: s)',
+        ).argParser(durationParser('--duration', 's', 1)),
+      )
+      .addOption(
+        opt(
+          '--rate <r>',
+          'open loop: requests/s on a fixed timetable (default: closed loop)',
+        ).argParser(parseRate),
+      )
+      .addOption(
+        opt('--json', 'print the summary as one JSON object, last on stdout (logs go to stderr)'),
+      )
+      .helpOption('-h, --help', 'show this help'),
+  );
   return cmd;
 }
 

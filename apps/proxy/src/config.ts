@@ -6,6 +6,7 @@ import {
   type LogLevel,
   envOption as opt,
   parseCommandLine,
+  withCommonOptions,
 } from '@tcpbalancer/cli';
 import { Command, InvalidArgumentError } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
@@ -67,92 +68,87 @@ const DAY = 86_400_000;
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
 export function createCli(): Command {
-  return new Command('tcpbalancer-proxy')
-    .description(
-      'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
-    )
-    .helpOption('-h, --help', 'show this help')
-    .addOption(
-      opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
-        .argParser(integer(0, 65535))
-        .default(7000),
-    )
-    .addOption(opt('--host <host>', 'address to listen on').default('0.0.0.0'))
-    .addOption(
-      opt(
-        '-u, --upstream <host:port[@weight]>',
-        'upstream, repeatable (env: comma-separated); IPv6 as [::1]:PORT',
-      ).argParser(collectUpstreams),
-    )
-    .addOption(
-      opt('--strategy <name>', 'balancing strategy').choices(STRATEGIES).default('round-robin'),
-    )
-    .addOption(
-      opt('--max-conns <n>', 'open client connections per process, 0 = unlimited')
-        .argParser(integer(0, 1_000_000))
-        .default(8000),
-    )
-    .addOption(
-      opt('--connect-timeout <ms>', 'upstream connect timeout')
-        .argParser(integer(1, DAY))
-        .default(3000),
-    )
-    .addOption(
-      opt('--retries <n>', 'other upstreams tried after a failed connect')
-        .argParser(integer(0, 100))
-        .default(2),
-    )
-    .addOption(
-      opt(
-        '--idle-timeout <ms>',
-        'close a connection with no traffic either way for this long, 0 = never',
+  return withCommonOptions(
+    new Command('tcpbalancer-proxy')
+      .description(
+        'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
       )
-        .argParser(integer(0, 30 * DAY))
-        .default(300_000),
-    )
-    .addOption(
-      opt('--health-interval <ms>', 'active TCP check period, 0 = no active checks')
-        .argParser(integer(0, DAY))
-        .default(2000),
-    )
-    .addOption(
-      opt('--health-rise <n>', 'consecutive successful checks to bring an upstream up')
-        .argParser(integer(1, 100))
-        .default(2),
-    )
-    .addOption(
-      opt('--health-fall <n>', 'consecutive failed checks or connects to take an upstream down')
-        .argParser(integer(1, 100))
-        .default(3),
-    )
-    .addOption(
-      opt('--dns-interval <ms>', 're-resolve upstream host names this often, 0 = only at start')
-        .argParser(integer(0, DAY))
-        .default(10_000),
-    )
-    .addOption(
-      opt('--drain-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for open connections')
-        .argParser(integer(0, DAY))
-        .default(8000),
-    )
-    .addOption(
-      opt(
-        '--metrics-port <port>',
-        'serve /metrics, /healthz, /stats on this port (0 = ephemeral)',
-      ).argParser(integer(0, 65535)),
-    )
-    .addOption(
-      opt('--workers <n>', 'worker processes sharing the port (node:cluster), 0 = one per CPU')
-        .argParser(integer(0, 256))
-        .default(1),
-    )
-    .addOption(opt('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
-    .addOption(
-      opt('--log-pretty', 'human-readable logs (pino-pretty) instead of JSON lines').default(false),
-    )
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+      .helpOption('-h, --help', 'show this help')
+      .addOption(
+        opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
+          .argParser(integer(0, 65535))
+          .default(7000),
+      )
+      .addOption(opt('--host <host>', 'address to listen on').default('0.0.0.0'))
+      .addOption(
+        opt(
+          '-u, --upstream <host:port[@weight]>',
+          'upstream, repeatable (env: comma-separated); IPv6 as [::1]:PORT',
+        ).argParser(collectUpstreams),
+      )
+      .addOption(
+        opt('--strategy <name>', 'balancing strategy').choices(STRATEGIES).default('round-robin'),
+      )
+      .addOption(
+        opt('--max-conns <n>', 'open client connections per process, 0 = unlimited')
+          .argParser(integer(0, 1_000_000))
+          .default(8000),
+      )
+      .addOption(
+        opt('--connect-timeout <ms>', 'upstream connect timeout')
+          .argParser(integer(1, DAY))
+          .default(3000),
+      )
+      .addOption(
+        opt('--retries <n>', 'other upstreams tried after a failed connect')
+          .argParser(integer(0, 100))
+          .default(2),
+      )
+      .addOption(
+        opt(
+          '--idle-timeout <ms>',
+          'close a connection with no traffic either way for this long, 0 = never',
+        )
+          .argParser(integer(0, 30 * DAY))
+          .default(300_000),
+      )
+      .addOption(
+        opt('--health-interval <ms>', 'active TCP check period, 0 = no active checks')
+          .argParser(integer(0, DAY))
+          .default(2000),
+      )
+      .addOption(
+        opt('--health-rise <n>', 'consecutive successful checks to bring an upstream up')
+          .argParser(integer(1, 100))
+          .default(2),
+      )
+      .addOption(
+        opt('--health-fall <n>', 'consecutive failed checks or connects to take an upstream down')
+          .argParser(integer(1, 100))
+          .default(3),
+      )
+      .addOption(
+        opt('--dns-interval <ms>', 're-resolve upstream host names this often, 0 = only at start')
+          .argParser(integer(0, DAY))
+          .default(10_000),
+      )
+      .addOption(
+        opt('--drain-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for open connections')
+          .argParser(integer(0, DAY))
+          .default(8000),
+      )
+      .addOption(
+        opt(
+          '--metrics-port <port>',
+          'serve /metrics, /healthz, /stats on this port (0 = ephemeral)',
+        ).argParser(integer(0, 65535)),
+      )
+      .addOption(
+        opt('--workers <n>', 'worker processes sharing the port (node:cluster), 0 = one per CPU')
+          .argParser(integer(0, 256))
+          .default(1),
+      ),
+  );
 }
 
 /** Every environment variable the proxy reads. */

@@ -1,3 +1,4 @@
+export { withCommonOptions } from './common-options.js';
 export { envOption, envVarOf, envVarsOf } from './env-option.js';
 export { CliError, HelpRequested, UsageError } from './errors.js';
 export { LOG_LEVELS, type LogLevel } from './log-levels.js';
