@@ -73,3 +73,11 @@ export class ChannelAbortedError extends JobError {
     super('channel operation aborted', { cause: reason });
   }
 }
+
+/** A `Notifier.wait` whose signal aborted; `cause` is the signal's reason. */
+export class NotifierAbortedError extends JobError {
+  override readonly code: string = 'ERR_NOTIFIER_ABORTED';
+  constructor(reason?: unknown) {
+    super('wait aborted', { cause: reason });
+  }
+}

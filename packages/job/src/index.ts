@@ -7,9 +7,11 @@ export {
   JobError,
   JobTimeoutError,
   NilValueError,
+  NotifierAbortedError,
   TaskIdleTimeoutError,
 } from './errors.js';
 export { type AddTaskOptions, type Interruption, Job, type JobOptions } from './job.js';
 export { type LogFn, type Logger, setDefaultLogger, silentLogger } from './logger.js';
+export { Notifier } from './notifier.js';
 export { JobState, TaskState } from './states.js';
 export { Task, type TaskFactory, type TaskRoutines } from './task.js';

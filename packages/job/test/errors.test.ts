@@ -8,6 +8,7 @@ import {
   JobError,
   JobTimeoutError,
   NilValueError,
+  NotifierAbortedError,
   TaskIdleTimeoutError,
 } from '../src/index.js';
 
@@ -18,6 +19,7 @@ const table = [
   [TaskIdleTimeoutError, 'ERR_TASK_IDLE_TIMEOUT'],
   [AssertionFailedError, 'ERR_ASSERTION_FAILED'],
   [NilValueError, 'ERR_NIL_VALUE'],
+  [NotifierAbortedError, 'ERR_NOTIFIER_ABORTED'],
 ] as const;
 
 describe('errors', () => {

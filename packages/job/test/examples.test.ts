@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sumThroughQueue } from './examples/bounded-queue.js';
 import { exchangeLines } from './examples/connect-read-write.js';
 import { pingPong } from './examples/ping-pong.js';
 import { firstSquares } from './examples/worker-group.js';
@@ -15,6 +16,11 @@ describe('examples', () => {
 
   it('ping/pong: strictly alternating handoff', async () => {
     expect(await pingPong(3)).toEqual(['ping 1 pong 2', 'ping 2 pong 4', 'ping 3 pong 6']);
+  });
+
+  it('bounded queue: every item passes once, the producer never overfills it', async () => {
+    expect(await sumThroughQueue(100, 4, 3)).toBe(5050);
+    expect(await sumThroughQueue(1, 1, 1)).toBe(1);
   });
 
   describe('oneshot connect, then read and write', () => {
@@ -56,7 +62,12 @@ describe('examples', () => {
 
   it('the README shows each example verbatim', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const file of ['worker-group.ts', 'connect-read-write.ts', 'ping-pong.ts']) {
+    for (const file of [
+      'worker-group.ts',
+      'connect-read-write.ts',
+      'ping-pong.ts',
+      'bounded-queue.ts',
+    ]) {
       const src = readFileSync(new URL(`./examples/${file}`, import.meta.url), 'utf8')
         .replaceAll("'../../src/index.js'", "'@tcpbalancer/job'")
         .trim();
