@@ -1,10 +1,45 @@
 /**
- * Every error the package throws or cancels a job with. Match on `err.code`, not on the message:
- * codes are stable, messages may change.
+ * Every error code of the package, one `as const` table (the registry): match on `err.code`, not
+ * on the message — codes are stable, messages may change. The first six are the contract's.
+ */
+export const JobErrorCode = {
+  /** Misuse of the API. */
+  Job: 'ERR_JOB',
+  /** The default reason of `job.cancel()`. */
+  Cancelled: 'ERR_JOB_CANCELLED',
+  /** The job ran longer than its timeout. */
+  Timeout: 'ERR_JOB_TIMEOUT',
+  /** A task made no progress for its idle timeout. */
+  TaskIdleTimeout: 'ERR_TASK_IDLE_TIMEOUT',
+  /** `task.assertTrue(false)` without an error of its own. */
+  AssertionFailed: 'ERR_ASSERTION_FAILED',
+  /** `task.assertNotNil(null | undefined)`. */
+  NilValue: 'ERR_NIL_VALUE',
+  /** `send`/`receive` on a closed `Channel`. */
+  ChannelClosed: 'ERR_CHANNEL_CLOSED',
+  /** A `Channel` operation whose signal aborted. */
+  ChannelAborted: 'ERR_CHANNEL_ABORTED',
+  /** A `Notifier.wait` whose signal aborted. */
+  NotifierAborted: 'ERR_NOTIFIER_ABORTED',
+} as const;
+/** Every code of the package, as a union of string literals. */
+export type JobErrorCode = (typeof JobErrorCode)[keyof typeof JobErrorCode];
+
+/**
+ * The base of every error the package throws or cancels a job with; on its own, misuse of the
+ * API (`ERR_JOB`). Match on `err.code` (a `JobErrorCode`).
+ *
+ * @example
+ * ```ts
+ * if ((await job.run()) === 'cancelled') {
+ *   const err = job.interruptedBy?.error;
+ *   if (err instanceof JobError && err.code === JobErrorCode.Timeout) log.warn('timed out');
+ * }
+ * ```
  */
 export class JobError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: string = 'ERR_JOB';
+  /** Stable machine-readable code, from `JobErrorCode`. */
+  readonly code: JobErrorCode = JobErrorCode.Job;
 
   constructor(message = 'job API misuse', options?: { cause?: unknown }) {
     super(message, options);
@@ -14,7 +49,7 @@ export class JobError extends Error {
 
 /** The default reason of `job.cancel()`. */
 export class JobCancelledError extends JobError {
-  override readonly code: string = 'ERR_JOB_CANCELLED';
+  override readonly code: JobErrorCode = JobErrorCode.Cancelled;
   constructor(message = 'job cancelled', options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -22,7 +57,7 @@ export class JobCancelledError extends JobError {
 
 /** The job ran longer than its `timeout`. */
 export class JobTimeoutError extends JobError {
-  override readonly code: string = 'ERR_JOB_TIMEOUT';
+  override readonly code: JobErrorCode = JobErrorCode.Timeout;
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
     super(`job timed out after ${timeoutMs} ms`);
@@ -32,7 +67,7 @@ export class JobTimeoutError extends JobError {
 
 /** A task with an `idleTimeout` made no progress (no tick) for that long. */
 export class TaskIdleTimeoutError extends JobError {
-  override readonly code: string = 'ERR_TASK_IDLE_TIMEOUT';
+  override readonly code: JobErrorCode = JobErrorCode.TaskIdleTimeout;
   readonly taskIndex: number;
   readonly idleTimeoutMs: number;
   constructor(taskIndex: number, idleTimeoutMs: number) {
@@ -44,7 +79,7 @@ export class TaskIdleTimeoutError extends JobError {
 
 /** `task.assertTrue(false)` without an error of its own. */
 export class AssertionFailedError extends JobError {
-  override readonly code: string = 'ERR_ASSERTION_FAILED';
+  override readonly code: JobErrorCode = JobErrorCode.AssertionFailed;
   constructor(message = 'assertion failed') {
     super(message);
   }
@@ -52,7 +87,7 @@ export class AssertionFailedError extends JobError {
 
 /** `task.assertNotNil(null | undefined)`. */
 export class NilValueError extends JobError {
-  override readonly code: string = 'ERR_NIL_VALUE';
+  override readonly code: JobErrorCode = JobErrorCode.NilValue;
   constructor(message = 'value is null or undefined') {
     super(message);
   }
@@ -60,7 +95,7 @@ export class NilValueError extends JobError {
 
 /** `send` or `receive` on a closed `Channel` (after its buffer has drained, for `receive`). */
 export class ChannelClosedError extends JobError {
-  override readonly code: string = 'ERR_CHANNEL_CLOSED';
+  override readonly code: JobErrorCode = JobErrorCode.ChannelClosed;
   constructor(message = 'channel closed') {
     super(message);
   }
@@ -68,7 +103,7 @@ export class ChannelClosedError extends JobError {
 
 /** A `send` or `receive` whose signal aborted; `cause` is the signal's reason. Nothing was lost. */
 export class ChannelAbortedError extends JobError {
-  override readonly code: string = 'ERR_CHANNEL_ABORTED';
+  override readonly code: JobErrorCode = JobErrorCode.ChannelAborted;
   constructor(reason: unknown) {
     super('channel operation aborted', { cause: reason });
   }
@@ -76,7 +111,7 @@ export class ChannelAbortedError extends JobError {
 
 /** A `Notifier.wait` whose signal aborted; `cause` is the signal's reason. */
 export class NotifierAbortedError extends JobError {
-  override readonly code: string = 'ERR_NOTIFIER_ABORTED';
+  override readonly code: JobErrorCode = JobErrorCode.NotifierAborted;
   constructor(reason?: unknown) {
     super('wait aborted', { cause: reason });
   }

@@ -5,6 +5,7 @@ export {
   ChannelClosedError,
   JobCancelledError,
   JobError,
+  JobErrorCode,
   JobTimeoutError,
   NilValueError,
   NotifierAbortedError,

@@ -1,11 +1,12 @@
 // Error classes and their stable codes: a contract users match on (`err.code`).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AssertionFailedError,
   ChannelAbortedError,
   ChannelClosedError,
   JobCancelledError,
   JobError,
+  JobErrorCode,
   JobTimeoutError,
   NilValueError,
   NotifierAbortedError,
@@ -37,6 +38,18 @@ describe('errors', () => {
 
   it('codes are distinct', () => {
     expect(new Set(table.map(([, c]) => c)).size).toBe(table.length);
+  });
+
+  it('the JobErrorCode registry holds exactly the codes of the classes, each once', () => {
+    const classes = [
+      ...table.map(([, c]) => c),
+      new ChannelClosedError().code,
+      new ChannelAbortedError(undefined).code,
+    ];
+    const registry = Object.values(JobErrorCode);
+    expect(new Set(registry).size).toBe(registry.length);
+    expect([...registry].sort()).toEqual([...classes].sort());
+    expectTypeOf<JobError['code']>().toEqualTypeOf<JobErrorCode>();
   });
 
   it('subclasses are not instances of each other', () => {

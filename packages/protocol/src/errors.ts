@@ -1,17 +1,19 @@
 /**
  * Every error this package throws. Match on `err.code`, never on the message: codes are stable.
  */
+import { ErrorCode, type ProtocolErrorCode } from './error-codes.js';
 import type { Frame } from './frame.js';
 
 export class ProtocolError extends Error {
-  readonly code: string;
+  /** Stable: one of the decoder's codes in the `ErrorCode` registry. */
+  readonly code: ProtocolErrorCode;
   /**
    * Frames that the same `FrameDecoder.push()` call had completed before it met this error.
    * Answer them before closing the connection if you like; they are whole and valid.
    */
   decodedFrames: Frame[] = [];
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -25,7 +27,7 @@ export class FrameTooLargeError extends ProtocolError {
   readonly limit: number;
 
   constructor(field: 'header' | 'payload' | 'frame', length: number, limit: number) {
-    super('ERR_FRAME_TOO_LARGE', `frame ${field} length ${length} exceeds the limit of ${limit}`);
+    super(ErrorCode.FrameTooLarge, `frame ${field} length ${length} exceeds the limit of ${limit}`);
     this.field = field;
     this.length = length;
     this.limit = limit;
@@ -36,7 +38,7 @@ export class FrameTooLargeError extends ProtocolError {
 export class BadMagicError extends ProtocolError {
   constructor(got: number) {
     super(
-      'ERR_BAD_MAGIC',
+      ErrorCode.BadMagic,
       `bad frame magic 0x${got.toString(16).padStart(4, '0')}, expected 0x5442`,
     );
   }
@@ -46,7 +48,7 @@ export class BadMagicError extends ProtocolError {
 export class BadVersionError extends ProtocolError {
   readonly version: number;
   constructor(version: number) {
-    super('ERR_BAD_VERSION', `unsupported protocol version ${version}`);
+    super(ErrorCode.BadVersion, `unsupported protocol version ${version}`);
     this.version = version;
   }
 }
@@ -55,7 +57,7 @@ export class BadVersionError extends ProtocolError {
 export class BadFrameTypeError extends ProtocolError {
   readonly frameType: number;
   constructor(frameType: number) {
-    super('ERR_BAD_FRAME_TYPE', `unknown frame type ${frameType}`);
+    super(ErrorCode.BadFrameType, `unknown frame type ${frameType}`);
     this.frameType = frameType;
   }
 }
@@ -63,7 +65,7 @@ export class BadFrameTypeError extends ProtocolError {
 /** The JSON header is not valid UTF-8 JSON, or not an object, or (for responses) malformed. */
 export class BadHeaderError extends ProtocolError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_BAD_HEADER', message, options);
+    super(ErrorCode.BadHeader, message, options);
   }
 }
 
@@ -71,7 +73,7 @@ export class BadHeaderError extends ProtocolError {
 export class BadRequestError extends ProtocolError {
   readonly field: string;
   constructor(field: string, message: string) {
-    super('ERR_BAD_REQUEST', `${field}: ${message}`);
+    super(ErrorCode.BadRequest, `${field}: ${message}`);
     this.field = field;
   }
 }
@@ -80,7 +82,10 @@ export class BadRequestError extends ProtocolError {
 export class TruncatedFrameError extends ProtocolError {
   readonly bufferedBytes: number;
   constructor(bufferedBytes: number) {
-    super('ERR_TRUNCATED_FRAME', `stream ended inside a frame (${bufferedBytes} bytes buffered)`);
+    super(
+      ErrorCode.TruncatedFrame,
+      `stream ended inside a frame (${bufferedBytes} bytes buffered)`,
+    );
     this.bufferedBytes = bufferedBytes;
   }
 }
@@ -88,29 +93,6 @@ export class TruncatedFrameError extends ProtocolError {
 /** `push()` after the decoder failed or was ended. `cause` is the error that closed it, if any. */
 export class DecoderClosedError extends ProtocolError {
   constructor(cause?: unknown) {
-    super('ERR_DECODER_CLOSED', 'the frame decoder is closed', cause ? { cause } : undefined);
+    super(ErrorCode.DecoderClosed, 'the frame decoder is closed', cause ? { cause } : undefined);
   }
 }
-
-/**
- * Codes that travel in error frames (`ErrorHeader.code`). Decoder errors use the same strings,
- * so a backend can answer `{ code: err.code }` directly.
- */
-export const ErrorCode = {
-  FrameTooLarge: 'ERR_FRAME_TOO_LARGE',
-  BadMagic: 'ERR_BAD_MAGIC',
-  BadVersion: 'ERR_BAD_VERSION',
-  BadFrameType: 'ERR_BAD_FRAME_TYPE',
-  BadHeader: 'ERR_BAD_HEADER',
-  BadRequest: 'ERR_BAD_REQUEST',
-  TruncatedFrame: 'ERR_TRUNCATED_FRAME',
-  DecoderClosed: 'ERR_DECODER_CLOSED',
-  ImageCorrupt: 'ERR_IMAGE_CORRUPT',
-  ImageUnsupported: 'ERR_IMAGE_UNSUPPORTED',
-  PixelLimit: 'ERR_PIXEL_LIMIT',
-  Busy: 'ERR_BUSY',
-  ShuttingDown: 'ERR_SHUTTING_DOWN',
-  IdleTimeout: 'ERR_IDLE_TIMEOUT',
-  Internal: 'ERR_INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -34,10 +34,14 @@ export interface DecoderLimits {
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
+/** The default largest whole frame: the prefix plus both default limits. */
+export const DEFAULT_MAX_FRAME_BYTES =
+  PREFIX_BYTES + DEFAULT_MAX_HEADER_BYTES + DEFAULT_MAX_PAYLOAD_BYTES;
+
 export const DEFAULT_LIMITS: Readonly<DecoderLimits> = Object.freeze({
   maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
-  maxFrameBytes: PREFIX_BYTES + DEFAULT_MAX_HEADER_BYTES + DEFAULT_MAX_PAYLOAD_BYTES,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 });
 
 export function resolveLimits(limits?: Partial<DecoderLimits>): DecoderLimits {

@@ -1,19 +1,27 @@
 export { FrameDecoder } from './decoder.js';
 export { encodeFrame, encodeFrameToBuffer } from './encode.js';
 export {
+  ERROR_CODE_INFO,
+  ErrorCode,
+  type ErrorCodeInfo,
+  isErrorCode,
+  type ProtocolErrorCode,
+  RETRYABLE_ERROR_CODES,
+} from './error-codes.js';
+export {
   BadFrameTypeError,
   BadHeaderError,
   BadMagicError,
   BadRequestError,
   BadVersionError,
   DecoderClosedError,
-  ErrorCode,
   FrameTooLargeError,
   ProtocolError,
   TruncatedFrameError,
 } from './errors.js';
 export {
   DEFAULT_LIMITS,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_MAX_PAYLOAD_BYTES,
   type DecoderLimits,
@@ -34,6 +42,8 @@ export {
   FORMATS,
   MAX_DIMENSION,
   MAX_NAME_LENGTH,
+  MAX_QUALITY,
+  MIN_QUALITY,
   type OutputFormat,
   parseErrorHeader,
   parseResizeRequest,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BadHeaderError, BadRequestError, ErrorCode } from './errors.js';
+import { ErrorCode } from './error-codes.js';
+import { BadHeaderError, BadRequestError } from './errors.js';
 import { parseErrorHeader, parseResizeRequest, parseResizeResponse } from './messages.js';
 
 describe('parseResizeRequest', () => {

@@ -1,5 +1,6 @@
 /** The JSON header bodies of each frame type, and validators for the ones a peer sends us. */
-import { BadHeaderError, BadRequestError, type ErrorCode } from './errors.js';
+import type { ErrorCode } from './error-codes.js';
+import { BadHeaderError, BadRequestError } from './errors.js';
 import { type Frame, FrameType } from './frame.js';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
@@ -9,7 +10,11 @@ export type OutputFormat = (typeof FORMATS)[number];
 
 /** Largest width or height a request may ask for (the JPEG limit). */
 export const MAX_DIMENSION = 65_535;
+/** Longest `name` a request may carry, in UTF-16 code units. */
 export const MAX_NAME_LENGTH = 1024;
+/** The range of `quality` in a request. */
+export const MIN_QUALITY = 1;
+export const MAX_QUALITY = 100;
 
 export interface ResizeRequestHeader {
   width?: number;
@@ -17,7 +22,7 @@ export interface ResizeRequestHeader {
   fit?: Fit;
   /** Absent: the same format as the input. */
   format?: OutputFormat;
-  /** 1..100 */
+  /** MIN_QUALITY..MAX_QUALITY (1..100) */
   quality?: number;
   /** No pixel work: the answer has the same shape and an empty payload. */
   dryRun?: boolean;
@@ -36,6 +41,7 @@ export interface ResizeResponseHeader {
 }
 
 export interface ErrorHeader {
+  /** A code of the `ErrorCode` registry, or one from a newer peer (`isErrorCode` tells). */
   code: ErrorCode | (string & {});
   message: string;
 }
@@ -84,7 +90,7 @@ export function parseResizeRequest(header: Record<string, unknown>): ResizeReque
   if (fit !== undefined) out.fit = fit;
   const format = optionalEnum(header, 'format', FORMATS);
   if (format !== undefined) out.format = format;
-  const quality = optionalInt(header, 'quality', 1, 100);
+  const quality = optionalInt(header, 'quality', MIN_QUALITY, MAX_QUALITY);
   if (quality !== undefined) out.quality = quality;
   const dryRun = header.dryRun;
   if (dryRun !== undefined && dryRun !== null) {
@@ -161,7 +167,12 @@ export function responseFrame(
   return { type: FrameType.Response, requestId, header: { ...header }, payload };
 }
 
-export function errorFrame(requestId: number, code: string, message: string): Frame {
+/** An error frame; `code` from the `ErrorCode` registry (any string is carried, for relays). */
+export function errorFrame(
+  requestId: number,
+  code: ErrorCode | (string & {}),
+  message: string,
+): Frame {
   return { type: FrameType.Error, requestId, header: { code, message }, payload: EMPTY };
 }
 
