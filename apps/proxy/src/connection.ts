@@ -19,6 +19,23 @@ export interface ConnectionContext {
   onRetry(): void;
   /** The job has ended and both sockets are closed (called from the last finalizer). */
   onEnded(conn: Connection): void;
+  /**
+   * The first bytes for a freshly connected upstream (a PROXY protocol header), written before
+   * any client byte; absent when the pool sends none.
+   */
+  readonly upstreamPreface?: (conn: Connection) => Buffer;
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The client as a PROXY protocol header told it, instead of the socket's peer. */
+export interface ClientIdentity {
+  readonly source: Endpoint;
+  /** Where the client connected to (the header's destination); the socket's local end if absent. */
+  readonly destination?: Endpoint;
 }
 
 /**
@@ -99,6 +116,8 @@ export class Connection {
   readonly clientAddress: string;
   readonly clientPort: number;
   readonly job: Job<Connection>;
+  /** Whatever admitted the connection and must hear of its end (a per-source limit slot). */
+  admission: { release(): void } | undefined = undefined;
   /** The upstream whose `active` count this connection holds (from the connect attempt on). */
   #holding: Upstream | undefined = undefined;
   /** Relay directions not yet complete, and the relay task's pending run. */
@@ -108,9 +127,11 @@ export class Connection {
   constructor(
     readonly client: Socket,
     readonly ctx: ConnectionContext,
+    /** From a PROXY protocol header: the real client behind the peer that connected. */
+    readonly identity?: ClientIdentity,
   ) {
-    this.clientAddress = client.remoteAddress ?? '';
-    this.clientPort = client.remotePort ?? 0;
+    this.clientAddress = identity?.source.address ?? client.remoteAddress ?? '';
+    this.clientPort = identity?.source.port ?? client.remotePort ?? 0;
     (client as Tagged)[kConn] = this;
     // The client's 'error' listener goes on in the tick the socket exists: an early reset must
     // end this job, never the process.
@@ -160,6 +181,9 @@ export class Connection {
     else client.on('end', onClientEnd);
     if (upstream.readableEnded) client.end();
     else upstream.on('end', onUpstreamEnd);
+    // A client whose first bytes were read before this connection existed (PROXY header, TLS
+    // hello) was paused then, and a 'data' listener does not resume an explicitly paused stream.
+    if (client.readableFlowing === false) client.resume();
   }
 
   /** @internal one direction has flushed and passed its FIN on. */
@@ -234,6 +258,8 @@ class ConnectTask implements TaskRoutines<Connection> {
         throw interrupted.error;
       }
       up.connectSucceeded();
+      // Written before the relay is wired, so it precedes every client byte.
+      if (ctx.upstreamPreface !== undefined) socket.write(ctx.upstreamPreface(conn));
       return;
     }
     throw new NoUpstreamError(

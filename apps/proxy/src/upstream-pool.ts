@@ -19,8 +19,10 @@ export interface UpstreamPoolOptions {
 }
 
 interface SpecEntry {
-  readonly spec: UpstreamSpec;
+  spec: UpstreamSpec;
   readonly literal: boolean;
+  /** Its spec was removed by a reload: kept only until its endpoints' last connection ends. */
+  retired?: boolean;
   resolved: boolean;
   /** address → endpoint */
   readonly endpoints: Map<string, Upstream>;
@@ -36,27 +38,80 @@ export class UpstreamPool implements Candidates<Upstream> {
   list: readonly Upstream[] = [];
   /** Bumped on every membership change; strategies rebuild their state on it. */
   version = 0;
-  readonly #entries: SpecEntry[];
-  readonly #opts: UpstreamPoolOptions;
+  #entries: SpecEntry[];
+  #opts: UpstreamPoolOptions;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #stopped = false;
 
   constructor(opts: UpstreamPoolOptions) {
     this.#opts = opts;
-    this.#entries = opts.specs.map((spec) => ({
+    this.#entries = opts.specs.map((spec) => this.#entry(spec));
+    this.#rebuild();
+  }
+
+  #entry(spec: UpstreamSpec): SpecEntry {
+    const e: SpecEntry = {
       spec,
       literal: isIP(spec.host) !== 0,
       resolved: false,
       endpoints: new Map(),
-    }));
-    for (const e of this.#entries) {
-      if (e.literal) {
-        e.resolved = true;
-        e.endpoints.set(e.spec.host, this.#make(e.spec, e.spec.host, isIP(e.spec.host)));
-      }
+    };
+    if (e.literal) {
+      e.resolved = true;
+      e.endpoints.set(spec.host, this.#make(spec, spec.host, isIP(spec.host)));
     }
+    return e;
+  }
+
+  /**
+   * A config reload: the pool takes `opts.specs`. The endpoints of a host:port that stays keep
+   * their object — health state, counters, open connections — and take the new weight and
+   * health policy; new ones join (names are resolved by the next refresh, which this starts);
+   * the endpoints of specs that went are marked `removed`, like a DNS removal: no new
+   * connections, dropped once their last connection ends.
+   */
+  update(opts: Pick<UpstreamPoolOptions, 'specs' | 'dnsInterval' | 'health'>): void {
+    this.#opts = { ...this.#opts, ...opts };
+    const keyOf = (s: UpstreamSpec) => `${s.host}|${s.port}`;
+    const old = new Map(this.#entries.map((e) => [keyOf(e.spec), e]));
+    const entries: SpecEntry[] = [];
+    for (const spec of opts.specs) {
+      const kept = old.get(keyOf(spec));
+      if (kept === undefined) {
+        entries.push(this.#entry(spec));
+        continue;
+      }
+      old.delete(keyOf(spec));
+      kept.spec = spec;
+      if (kept.retired) {
+        // Back in the config while its old connections were still open: it serves again (a
+        // host name's addresses are re-checked by the refresh below).
+        kept.retired = false;
+        for (const up of kept.endpoints.values()) up.removed = false;
+      }
+      for (const up of kept.endpoints.values()) {
+        up.spec = spec;
+        up.policy = opts.health;
+      }
+      entries.push(kept);
+    }
+    for (const gone of old.values()) {
+      for (const up of gone.endpoints.values()) up.removed = true;
+      // Kept in the list (not re-resolved) until its last connection ends.
+      gone.retired = true;
+      if (gone.endpoints.size > 0) entries.push(gone);
+    }
+    this.#entries = entries;
     this.#rebuild();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // After a refresh already in flight (it works on the old entries), one for the new ones.
+    if (!this.#stopped) {
+      void (this.#refreshing ?? Promise.resolve())
+        .then(() => this.refresh())
+        .then(() => this.#schedule());
+    }
   }
 
   /** Resolves the host names once, then keeps re-resolving them in the background. */
@@ -86,6 +141,8 @@ export class UpstreamPool implements Candidates<Upstream> {
 
   #schedule(): void {
     if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     const pending = this.#entries.some((e) => !e.resolved);
     const period =
       this.#opts.dnsInterval > 0 ? this.#opts.dnsInterval : pending ? UNRESOLVED_RETRY_MS : 0;
@@ -99,7 +156,7 @@ export class UpstreamPool implements Candidates<Upstream> {
 
   async #resolveAll(): Promise<void> {
     const todo = this.#entries.filter(
-      (e) => !e.literal && (this.#opts.dnsInterval > 0 || !e.resolved),
+      (e) => !e.literal && !e.retired && (this.#opts.dnsInterval > 0 || !e.resolved),
     );
     const results = await Promise.all(
       todo.map((e) =>
@@ -166,6 +223,7 @@ export class UpstreamPool implements Candidates<Upstream> {
         list.push(up);
       }
     }
+    this.#entries = this.#entries.filter((e) => !e.retired || e.endpoints.size > 0);
     this.list = list;
     this.version++;
   }

@@ -38,10 +38,12 @@ export class Upstream implements Endpoint {
   lastChange = Date.now();
 
   constructor(
-    readonly spec: UpstreamSpec,
+    /** Replaced by a config reload that keeps this host:port (a new weight). */
+    public spec: UpstreamSpec,
     readonly address: string,
     readonly family: 4 | 6,
-    private readonly policy: HealthPolicy,
+    /** Replaced by a config reload (new rise/fall); the counts so far are kept. */
+    public policy: HealthPolicy,
     private readonly onChange: StateChange,
   ) {
     this.key = formatHostPort(address, spec.port);
