@@ -6,11 +6,11 @@ import {
   type Frame,
   FrameDecoder,
   FrameType,
-  parseErrorHeader,
   pongFrame,
   type ResizeRequestHeader,
   requestFrame,
 } from '@tcpbalancer/protocol';
+import { readErrorAnswer } from './error-answer.js';
 import {
   BackendError,
   ConnectError,
@@ -92,9 +92,13 @@ export interface ConnectionState {
   /** Wakes a waiting feeder (window) or saver (nothing to save yet). */
   wake: (() => void) | undefined;
   saverWake: (() => void) | undefined;
+  /** Pongs queued behind the outbox, not yet written. */
+  pongsWaiting: number;
 }
 
 const CHUNK_BUFFER = 16;
+/** Pongs waiting for the outbox: a server pings once in a while, not thousands of times at once. */
+const MAX_PONGS_WAITING = 64;
 /** How long the saver sleeps when nothing is in flight (a return counts as progress). */
 const SAVER_NAP_MS = 500;
 
@@ -143,6 +147,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
     received: 0,
     wake: undefined,
     saverWake: undefined,
+    pongsWaiting: 0,
   };
   const job = new Job<ConnectionState>(state, { signal: ctx.signal, logger: ctx.logger, name });
   job.signal.addEventListener('abort', () => poke(state), { once: true });
@@ -284,8 +289,15 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
 
   async function onFrame(task: Task<ConnectionState>, frame: Frame): Promise<void> {
     if (frame.type === FrameType.Ping) {
-      // Answered through the outbox so that it never interleaves with a request's bytes.
-      void state.outbox.send(encodeFrame(pongFrame(frame.requestId)), task.signal).catch(() => {});
+      // Answered through the outbox so that it never interleaves with a request's bytes. A
+      // peer that pings faster than the pongs drain would grow the waiting sends without bound.
+      if (state.pongsWaiting >= MAX_PONGS_WAITING)
+        throw new ConnectionLostError('the server sends pings faster than they can be answered');
+      state.pongsWaiting++;
+      void state.outbox
+        .send(encodeFrame(pongFrame(frame.requestId)), task.signal)
+        .catch(() => {})
+        .finally(() => state.pongsWaiting--);
       return;
     }
     if (frame.type !== FrameType.Response && frame.type !== FrameType.Error) return;
@@ -293,7 +305,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
     if (!inflight) {
       if (frame.type === FrameType.Error && frame.requestId === 0) {
         // About the connection (ERR_BUSY, ERR_SHUTTING_DOWN, a framing error): it is going away.
-        const e = safeErrorHeader(frame);
+        const e = readErrorAnswer(frame);
         throw new ConnectionLostError(`server error on the connection: ${e.code}: ${e.message}`);
       }
       job.log.debug({ requestId: frame.requestId }, 'answer to no pending request, ignored');
@@ -306,7 +318,7 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
     const latencyMs = performance.now() - inflight.startMs;
     state.wake?.();
     if (frame.type === FrameType.Error) {
-      const e = safeErrorHeader(frame);
+      const e = readErrorAnswer(frame);
       if (RETRYABLE_BACKEND_CODES.has(e.code)) {
         // Not the image's fault: give it back to the queue, charged like a broken connection.
         state.held.delete(inflight.item);
@@ -415,15 +427,6 @@ export function createConnectionJob(ctx: ConnectionContext, name: string): Job<C
   );
 
   return job;
-}
-
-function safeErrorHeader(frame: Frame): { code: string; message: string } {
-  try {
-    const e = parseErrorHeader(frame.header);
-    return { code: e.code.slice(0, 64), message: e.message.slice(0, 500) };
-  } catch {
-    return { code: 'ERR_UNKNOWN', message: 'unreadable error frame' };
-  }
 }
 
 /** One more failed attempt for `item`: back to the queue, or failed for good past --retries. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectImageKind } from './image-magic.js';
+import { detectImageKind, detectUnsupportedKind } from './image-magic.js';
 
 const b = (...parts: (string | number[])[]) =>
   Buffer.concat(
@@ -29,5 +29,24 @@ describe('detectImageKind', () => {
     [b('')],
   ])('not an image: %#', (head) => {
     expect(detectImageKind(head)).toBeUndefined();
+  });
+});
+
+describe('detectUnsupportedKind', () => {
+  const bmp = Buffer.alloc(32);
+  bmp.write('BM', 0, 'latin1');
+  bmp.writeUInt32LE(40, 14);
+  it('recognises formats the backend does not take', () => {
+    expect(detectUnsupportedKind(bmp)).toBe('bmp');
+    expect(detectUnsupportedKind(Buffer.from('8BPS\0\x01', 'latin1'))).toBe('psd');
+    expect(detectUnsupportedKind(Buffer.from('%PDF-1.7\n', 'latin1'))).toBe('pdf');
+    expect(detectUnsupportedKind(Buffer.from([0, 0, 1, 0, 1, 0]))).toBe('ico');
+    expect(detectUnsupportedKind(Buffer.from([0xff, 0x0a, 0, 0]))).toBe('jxl');
+  });
+  it('does not call text starting with BM an image', () => {
+    expect(detectUnsupportedKind(Buffer.from('BM is a text file with some words', 'latin1'))).toBe(
+      undefined,
+    );
+    expect(detectImageKind(bmp)).toBe(undefined);
   });
 });

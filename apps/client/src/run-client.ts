@@ -1,14 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Logger } from '@tcpbalancer/job';
 import {
   type Frame,
   FrameType,
-  parseErrorHeader,
   parseResizeResponse,
   type ResizeRequestHeader,
 } from '@tcpbalancer/protocol';
@@ -19,6 +18,7 @@ import {
   chargeAndRequeue,
   createConnectionJob,
 } from './connection-job.js';
+import { readErrorAnswer } from './error-answer.js';
 import {
   AbortedError,
   BackendError,
@@ -31,13 +31,15 @@ import {
   NoBackendError,
   ReadImageError,
 } from './errors.js';
-import { checkResult, outputFileName, planOutputs } from './output-name.js';
+import { checkImage, MalformedImageError } from './image-check/check-image.js';
+import { type CheckedResult, checkResult, outputFileName, planOutputs } from './output-name.js';
 import { OutputWriter } from './output-writer.js';
 import { createProgress } from './progress.js';
 import { RateScheduler } from './rate-scheduler.js';
+import { readImageFile } from './read-image.js';
 import { scanDirectory } from './scan.js';
 import { Stats } from './stats.js';
-import { type Failure, formatSummary, type Summary } from './summary.js';
+import { type Failure, formatSummary, type Skipped, type Summary } from './summary.js';
 import { type ImageSource, type WorkItem, WorkQueue } from './work-queue.js';
 
 export interface RunOptions {
@@ -112,6 +114,39 @@ async function preflightOutput(dir: string): Promise<string> {
 }
 
 /**
+ * The output folder's real path when it lies inside the input (and exists): the scan skips it,
+ * so that a run never sends its own results (or an earlier run's) again.
+ */
+async function excludedFromScan(
+  inputRoot: string,
+  output: string | undefined,
+  saving: boolean,
+): Promise<string[]> {
+  if (output === undefined) return [];
+  const real = await realpath(output).catch(() => undefined);
+  if (real === undefined) return [];
+  const rel = path.relative(inputRoot, real);
+  if (rel === '') {
+    if (saving) throw new ConfigError(`--output ${output} is the --input folder itself`);
+    return [];
+  }
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? [real] : [];
+}
+
+/**
+ * The payload must be a complete image of the announced format and size before it is counted
+ * ok or saved: a header that says png/20x15 proves nothing about the bytes behind it.
+ */
+function verifyAnswerImage(result: CheckedResult, payload: Buffer): void {
+  try {
+    checkImage(result.format, payload, result.width, result.height);
+  } catch (err) {
+    if (!(err instanceof MalformedImageError)) throw err;
+    throw new BadResponseError(`answer is not a complete image: ${err.message}`);
+  }
+}
+
+/**
  * Runs the client: resize every image of --input through --proxy (--times rounds), or in load
  * mode (--duration) cycle over them for a time. Resolves with the summary (also printed on
  * `stdout`); a usage problem rejects with ConfigError. Never touches `process`.
@@ -129,17 +164,32 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   const outputRoot = config.output !== undefined ? await preflightOutput(config.output) : undefined;
   const writer = outputRoot !== undefined ? new OutputWriter(outputRoot) : undefined;
 
-  const scan = await scanDirectory(inputRoot);
-  for (const s of scan.skipped) log.warn({ path: s.relPath, reason: s.reason }, 'skipped');
+  const exclude = await excludedFromScan(
+    inputRoot,
+    outputRoot ?? config.ignoredOutput,
+    outputRoot !== undefined,
+  );
+  if (exclude.length > 0)
+    log.info(
+      { input: config.input, output: config.output ?? config.ignoredOutput },
+      'the output folder is inside the input folder: it and everything under it is not scanned',
+    );
+  const scan = await scanDirectory(inputRoot, { exclude });
+  for (const s of scan.skipped)
+    log.warn({ path: s.relPath, reason: s.reason, format: s.format }, 'skipped');
   const plans = writer ? planOutputs(scan.images) : undefined;
   const sources: ImageSource[] = [];
-  const skipped = scan.skipped.map((s) => ({ path: s.relPath, reason: s.reason }));
+  const skipped: Skipped[] = scan.skipped.map((s) =>
+    s.format
+      ? { path: s.relPath, reason: s.reason, format: s.format }
+      : { path: s.relPath, reason: s.reason },
+  );
   for (const img of scan.images) {
     let data: Buffer | undefined;
     if (loadMode) {
       // Load mode reads each image once; the run then costs no disk I/O.
       try {
-        data = await readFile(img.absPath);
+        data = await readImageFile(img.absPath);
       } catch (err) {
         skipped.push({ path: img.relPath, reason: errorCode(err) });
         continue;
@@ -360,8 +410,8 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
     stats.recordLatency(latencyMs);
     try {
       if (frame.type === FrameType.Error) {
-        const e = parseErrorHeader(frame.header);
-        throw new BackendError(e.code.slice(0, 64), e.message.slice(0, 500));
+        const e = readErrorAnswer(frame);
+        throw new BackendError(e.code, e.message);
       }
       let header: ReturnType<typeof parseResizeResponse>;
       try {
@@ -377,6 +427,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
             `answer payload is ${frame.payload.length} bytes, header says ${header.bytes}`,
           );
         }
+        verifyAnswerImage(result, frame.payload);
         if (writer && item.image.plan) {
           const rel = await writer.write(
             item.image.plan.dirs,
@@ -418,7 +469,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       loadImage: async (item) => {
         if (item.image.data) return item.image.data;
         try {
-          return await readFile(item.image.absPath);
+          return await readImageFile(item.image.absPath);
         } catch (err) {
           throw new ReadImageError(`cannot read ${item.image.relPath}: ${errorMessage(err)}`, {
             cause: err,

@@ -1,8 +1,15 @@
 import type { Dirent } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '@tcpbalancer/protocol';
 import { errorCode } from './errors.js';
-import { detectImageKind, type ImageKind, MAGIC_BYTES } from './image-magic.js';
+import {
+  detectImageKind,
+  detectUnsupportedKind,
+  type ImageKind,
+  MAGIC_BYTES,
+  type UnsupportedKind,
+} from './image-magic.js';
 
 export interface ScannedImage {
   /** Absolute path to read it from. */
@@ -15,14 +22,33 @@ export interface ScannedImage {
 
 export interface SkippedFile {
   readonly relPath: string;
-  /** NOT_AN_IMAGE, EMPTY, SYMLINK_OUTSIDE, SYMLINK_DIR, NOT_A_FILE, or the fs error code (EACCES…). */
+  /**
+   * NOT_AN_IMAGE, UNSUPPORTED_FORMAT (an image format the backend does not take: see `format`),
+   * EMPTY, TOO_LARGE, IN_OUTPUT, SYMLINK_OUTSIDE, SYMLINK_DIR, NOT_A_FILE, TOO_DEEP, or the fs
+   * error code (EACCES…).
+   */
   readonly reason: string;
+  /** With UNSUPPORTED_FORMAT: what it is (bmp, ico, psd, jxl, jp2, pdf, qoi). */
+  readonly format?: UnsupportedKind;
 }
 
 export interface ScanResult {
   /** Sorted by relPath, so runs and output names are deterministic. */
   readonly images: ScannedImage[];
   readonly skipped: SkippedFile[];
+}
+
+export interface ScanOptions {
+  /**
+   * Real paths of directories never scanned, nor reached through a symlink: the output folder
+   * when it lies inside the input, so that a run never sends its own results again.
+   */
+  readonly exclude?: readonly string[];
+  /**
+   * Files larger than this are skipped as TOO_LARGE (default: the protocol's payload limit,
+   * which no backend would accept anyway): an input file is never read whole past it.
+   */
+  readonly maxBytes?: number;
 }
 
 /** Directories deeper than this are not descended (a guard, not a feature). */
@@ -51,8 +77,14 @@ function isInside(root: string, p: string): boolean {
  * Symlinks: a link to a file inside the input root is scanned under the link's name; a link
  * out of the root, or to a directory (loops), is skipped.
  */
-export async function scanDirectory(inputDir: string): Promise<ScanResult> {
+export async function scanDirectory(
+  inputDir: string,
+  options: ScanOptions = {},
+): Promise<ScanResult> {
   const root = await realpath(inputDir);
+  const excluded = options.exclude ?? [];
+  const isExcluded = (p: string) => excluded.some((dir) => isInside(dir, p));
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const images: ScannedImage[] = [];
   const skipped: SkippedFile[] = [];
 
@@ -67,9 +99,20 @@ export async function scanDirectory(inputDir: string): Promise<ScanResult> {
         skipped.push({ relPath, reason: 'EMPTY' });
         return;
       }
-      const kind = detectImageKind(await readHead(absPath));
-      if (kind === undefined) skipped.push({ relPath, reason: 'NOT_AN_IMAGE' });
-      else images.push({ absPath, relPath, kind, size: st.size });
+      if (st.size > maxBytes) {
+        skipped.push({ relPath, reason: 'TOO_LARGE' });
+        return;
+      }
+      const head = await readHead(absPath);
+      const kind = detectImageKind(head);
+      if (kind !== undefined) {
+        images.push({ absPath, relPath, kind, size: st.size });
+        return;
+      }
+      const unsupported = detectUnsupportedKind(head);
+      if (unsupported !== undefined)
+        skipped.push({ relPath, reason: 'UNSUPPORTED_FORMAT', format: unsupported });
+      else skipped.push({ relPath, reason: 'NOT_AN_IMAGE' });
     } catch (err) {
       skipped.push({ relPath, reason: errorCode(err) });
     }
@@ -87,6 +130,8 @@ export async function scanDirectory(inputDir: string): Promise<ScanResult> {
       const abs = path.join(dir, entry.name);
       const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) {
+        // The output folder inside the input: never walked (runClient logs it once).
+        if (isExcluded(abs)) continue;
         if (depth >= MAX_DEPTH) skipped.push({ relPath, reason: 'TOO_DEEP' });
         else await walk(abs, relPath, depth + 1);
       } else if (entry.isSymbolicLink()) {
@@ -99,6 +144,10 @@ export async function scanDirectory(inputDir: string): Promise<ScanResult> {
         }
         if (!isInside(root, target)) {
           skipped.push({ relPath, reason: 'SYMLINK_OUTSIDE' });
+          continue;
+        }
+        if (isExcluded(target)) {
+          skipped.push({ relPath, reason: 'IN_OUTPUT' });
           continue;
         }
         const st = await stat(target).catch(() => undefined);

@@ -1,3 +1,4 @@
+import { printable } from './printable.js';
 import type { LatencySummary } from './stats.js';
 
 export interface Failure {
@@ -11,6 +12,8 @@ export interface Failure {
 export interface Skipped {
   readonly path: string;
   readonly reason: string;
+  /** With UNSUPPORTED_FORMAT: the format recognised (bmp, ico, …). */
+  readonly format?: string;
 }
 
 /** The result of a run, printed as a table or (`--json`) as one JSON object. */
@@ -95,18 +98,21 @@ export function formatSummary(s: Summary): string {
     // The first few of each distinct error, then a count: 200 identical lines say nothing more.
     const seen = new Map<string, number>();
     for (const f of s.failures) {
-      const key = `${f.code}: ${f.message}`;
+      const key = printable(`${f.code}: ${f.message}`, 600);
       const n = (seen.get(key) ?? 0) + 1;
       seen.set(key, n);
       if (n <= SAME_FAILURES_SHOWN)
-        lines.push(`  ${f.path}${s.rounds > 1 ? ` [round ${f.round}]` : ''}: ${key}`);
+        lines.push(
+          `  ${printable(f.path, 300)}${s.rounds > 1 ? ` [round ${f.round}]` : ''}: ${key}`,
+        );
     }
     for (const [key, n] of seen)
       if (n > SAME_FAILURES_SHOWN) lines.push(`  … and ${n - SAME_FAILURES_SHOWN} more: ${key}`);
   }
   if (s.skipped.length > 0) {
     lines.push('', `skipped (${s.skippedCount})`);
-    for (const k of s.skipped) lines.push(`  ${k.path}: ${k.reason}`);
+    for (const k of s.skipped)
+      lines.push(`  ${printable(k.path, 300)}: ${k.reason}${k.format ? ` (${k.format})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

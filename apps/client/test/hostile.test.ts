@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Frame, FrameType } from '@tcpbalancer/protocol';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBackend, lastJson, runCli, startFakeBackend } from './helpers.js';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0, 1, 1, 1, 1, 1]);
-const PAYLOAD = Buffer.from('resized-bytes');
+/** A real 10x20 PNG, made in beforeAll: what an honest backend answers. */
+let PAYLOAD: Buffer = Buffer.alloc(0);
+let JPEG_10X20: Buffer = Buffer.alloc(0);
 
 /** A frame with a raw (possibly invalid JSON) header, for what JSON.stringify cannot produce. */
 function rawFrame(type: number, id: number, headerText: string, payload: Buffer): Buffer {
@@ -26,12 +30,21 @@ const good = {
   width: 10,
   height: 20,
   format: 'png',
-  bytes: PAYLOAD.length,
+  bytes: 0, // set to PAYLOAD's length in beforeAll
   ms: 1,
+};
+
+/** Image name → the payload the fake backend sends instead of the real PNG (bytes to match). */
+const BAD_PAYLOADS: Record<string, () => Buffer> = {
+  'random.jpg': () => randomBytes(PAYLOAD.length),
+  'halfpng.jpg': () => PAYLOAD.subarray(0, PAYLOAD.length >> 1),
+  'trailing.jpg': () => Buffer.concat([PAYLOAD, Buffer.from('<?php evil(); ?>')]),
+  'jpeginpng.jpg': () => JPEG_10X20,
 };
 
 /** Image name → the answer header the fake backend sends for it. */
 const HOSTILE: Record<string, Record<string, unknown>> = {
+  'wrongsize.jpg': { ...good, width: 20, height: 10 },
   'dotdot.jpg': { ...good, width: '../../x' },
   'passwd.jpg': { ...good, format: '/etc/passwd' },
   'relfmt.jpg': { ...good, format: '../../../tmp/evil' },
@@ -56,8 +69,21 @@ describe('hostile answers from a fake backend', () => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'tcpb-hostile-'));
     await mkdir(path.join(work, 'in/sub'), { recursive: true });
+    PAYLOAD = await sharp({
+      create: { width: 10, height: 20, channels: 4, background: '#f008' },
+    })
+      .png()
+      .toBuffer();
+    JPEG_10X20 = await sharp({ create: { width: 10, height: 20, channels: 3, background: '#0f0' } })
+      .jpeg()
+      .toBuffer();
+    good.bytes = PAYLOAD.length;
     for (const name of [
       ...Object.keys(HOSTILE),
+      ...Object.keys(BAD_PAYLOADS),
+      'badcode.jpg',
+      'pingflood.jpg',
+      'hugeframe.jpg',
       'nan.jpg',
       'silent.jpg',
       'fine.jpg',
@@ -72,6 +98,46 @@ describe('hostile answers from a fake backend', () => {
       if (name === 'nan.jpg') {
         // Not JSON at all: the decoder rejects it, the connection is dropped, the request retried, then failed.
         socket.write(rawFrame(FrameType.Response, req.requestId, '{"width":NaN}', PAYLOAD));
+        return undefined;
+      }
+      if (name === 'badcode.jpg') {
+        // A code that would paint the terminal red and become a key of the summary's errors.
+        return [
+          {
+            type: FrameType.Error,
+            requestId: req.requestId,
+            header: { code: '\u001b[31mERR_PWNED\u001b[0m', message: 'boo\u001b]0;title\u0007' },
+            payload: Buffer.alloc(0),
+          },
+        ];
+      }
+      if (name === 'hugeframe.jpg') {
+        // A frame that announces a terabyte: the decoder's limit drops the connection.
+        socket.write(
+          rawFrame(FrameType.Response, req.requestId, '{}', Buffer.alloc(0)).fill(0xff, 12, 20),
+        );
+        return undefined;
+      }
+      const bad = BAD_PAYLOADS[name]?.();
+      if (bad) {
+        return [
+          {
+            type: FrameType.Response,
+            requestId: req.requestId,
+            header: { ...good, bytes: bad.length },
+            payload: bad,
+          },
+        ];
+      }
+      if (name === 'pingflood.jpg') {
+        // 300,000 pings from a peer that stops reading: each pong waits behind the last, and
+        // without a bound the client would queue all of them (and then time out). It drops the
+        // connection instead.
+        socket.pause();
+        const ping = rawFrame(FrameType.Ping, 1, '{}', Buffer.alloc(0));
+        const flood = Buffer.alloc(ping.length * 300_000);
+        for (let at = 0; at < flood.length; at += ping.length) ping.copy(flood, at);
+        socket.write(flood);
         return undefined;
       }
       // A hostile backend name must not break the stats nor reach the file system.
@@ -114,14 +180,32 @@ describe('hostile answers from a fake backend', () => {
       failed: number;
       failures: { path: string; code: string }[];
       backends: Record<string, number>;
+      errors?: Record<string, number>;
     };
     const failedPaths = s.failures.map((f) => f.path).sort();
-    expect(failedPaths).toEqual([...Object.keys(HOSTILE), 'nan.jpg', 'silent.jpg'].sort());
+    expect(failedPaths).toEqual(
+      [
+        ...Object.keys(HOSTILE),
+        ...Object.keys(BAD_PAYLOADS),
+        'badcode.jpg',
+        'pingflood.jpg',
+        'hugeframe.jpg',
+        'nan.jpg',
+        'silent.jpg',
+      ].sort(),
+    );
     const special: Record<string, string> = {
       'nan.jpg': 'ERR_CONNECTION_LOST',
+      'pingflood.jpg': 'ERR_CONNECTION_LOST',
+      'hugeframe.jpg': 'ERR_CONNECTION_LOST',
       'silent.jpg': 'ERR_REQUEST_TIMEOUT',
+      'badcode.jpg': 'ERR_UNKNOWN',
     };
-    for (const f of s.failures) expect(f.code).toBe(special[f.path] ?? 'ERR_BAD_RESPONSE');
+    for (const f of s.failures) expect(f.code, f.path).toBe(special[f.path] ?? 'ERR_BAD_RESPONSE');
+    // Nothing a server sends reaches the terminal raw: no ESC, no BEL, in the JSON or the logs.
+    for (const bad of ['\u001b', '\u0007', '\\u001b', '\\u0007'])
+      expect(r.stdout + r.stderr).not.toContain(bad);
+    expect(Object.keys(s.errors ?? {})).not.toContain('ERR_PWNED');
     expect(s.ok).toBe(3);
     expect(Object.getPrototypeOf(s.backends)).toBe(Object.prototype);
     expect(Object.keys(s.backends).sort()).toEqual(['../../__proto__?', 'fake']);
