@@ -10,15 +10,15 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeImage } from '../test/helpers/corpus.js';
 import {
   type ClientSummary,
   killAll,
+  makeImage,
   type RunningApp,
   runClient,
   startBackend,
   startProxy,
-} from '../test/helpers/spawn.js';
+} from '@tcpbalancer/test-kit';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNS = Number(process.env.BENCH_CONNS ?? 6);

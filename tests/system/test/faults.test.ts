@@ -6,19 +6,26 @@
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Corpus, makeCorpus, tempDir } from './helpers/corpus.js';
-import { type FakeBackend, startBlackhole } from './helpers/fake-backend.js';
-import { compareTrees, countFiles, listFiles } from './helpers/files.js';
-import { freePort, sleep, waitUntil } from './helpers/net.js';
 import {
   type ClientRun,
+  type Corpus,
+  compareTrees,
+  countFiles,
+  type FakeBackend,
+  freePort,
   killAll,
+  listFiles,
+  makeCorpus,
   type RunningApp,
   runClient,
+  sleep,
   startBackend,
+  startFakeBackend,
   startProxy,
-} from './helpers/spawn.js';
+  tempDir,
+  waitUntil,
+} from '@tcpbalancer/test-kit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const IMAGES = 200;
 const PROXY_FLAGS = [
@@ -236,7 +243,7 @@ describe('faults during a client run', () => {
   it("a backend that accepts and never answers: the client's --timeout ends it, the others take the work", async () => {
     const [p1, p2] = backendPorts as [number, number];
     await backends([p1, p2]);
-    const hole = await startBlackhole();
+    const hole = await startFakeBackend();
     fakes.push(hole);
     // no proxy idle timeout here: only the client's per-request timeout can end the wait
     const proxy = await startProxy({
@@ -248,7 +255,7 @@ describe('faults during a client run', () => {
       clientArgs(proxy.port, out, ['--timeout', '1500', '--retries', '6']),
       { timeoutMs: 60_000 },
     );
-    expect(hole.requests(), 'the black hole was sent work').toBeGreaterThan(0);
+    expect(hole.requests.length, 'the black hole was sent work').toBeGreaterThan(0);
     expectAllOk(r);
     expect(Object.keys(r.summary?.backends ?? {}).sort()).toEqual(['b1', 'b2']);
     expect(await compareTrees(reference, out)).toEqual([]);
@@ -257,7 +264,7 @@ describe('faults during a client run', () => {
   it("a backend that accepts and never answers: the proxy's --idle-timeout ends it, the others take the work", async () => {
     const [p1, p2] = backendPorts as [number, number];
     await backends([p1, p2]);
-    const hole = await startBlackhole();
+    const hole = await startFakeBackend();
     fakes.push(hole);
     const proxy = await startProxy({
       upstreams: [p1, p2, hole.port],
@@ -270,7 +277,7 @@ describe('faults during a client run', () => {
       clientArgs(proxy.port, out, ['--timeout', '60000', '--retries', '6']),
       { timeoutMs: 60_000 },
     );
-    expect(hole.requests()).toBeGreaterThan(0);
+    expect(hole.requests.length).toBeGreaterThan(0);
     expectAllOk(r);
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(await compareTrees(reference, out)).toEqual([]);

@@ -6,13 +6,20 @@
  */
 
 import { FrameDecoder, FrameType, PREFIX_BYTES } from '@tcpbalancer/protocol';
+import {
+  collectUntilClose,
+  connect,
+  isAlive,
+  killAll,
+  makeImage,
+  type RunningApp,
+  resizeOnce,
+  rssKiB,
+  sample,
+  startBackend,
+} from '@tcpbalancer/test-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeImage } from './helpers/corpus.js';
-import { resizeOnce } from './helpers/frames.js';
-import { collectUntilClose, connect } from './helpers/net.js';
-import { isAlive, rssKiB, sample } from './helpers/proc-stats.js';
-import { killAll, type RunningApp, startBackend } from './helpers/spawn.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 

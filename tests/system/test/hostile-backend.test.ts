@@ -7,14 +7,23 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { FrameType, requestFrame } from '@tcpbalancer/protocol';
+import {
+  collectUntilClose,
+  connect,
+  cpuSeconds,
+  FramePeer,
+  killAll,
+  makeImage,
+  nonImages,
+  pngBomb,
+  type RunningApp,
+  rawPrefix,
+  sleep,
+  startBackend,
+} from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { underAttack } from './helpers/attack.js';
-import { makeImage, nonImages, pngBomb } from './helpers/corpus.js';
-import { FramePeer, rawPrefix } from './helpers/frames.js';
-import { collectUntilClose, connect, sleep } from './helpers/net.js';
-import { cpuSeconds } from './helpers/proc-stats.js';
-import { killAll, type RunningApp, startBackend } from './helpers/spawn.js';
 
 const IMAGE_ERRORS = [
   'ERR_IMAGE_CORRUPT',

@@ -7,13 +7,30 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { FrameType } from '@tcpbalancer/protocol';
+import { type Frame, FrameType } from '@tcpbalancer/protocol';
+import {
+  type FakeAnswer,
+  type FakeBackend,
+  killAll,
+  listFiles,
+  makeImage,
+  runClient,
+  startFakeBackend,
+  startProxy,
+  tempDir,
+  writeFiles,
+} from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeImage, tempDir, writeFiles } from './helpers/corpus.js';
-import { type FakeBackend, hostileResponse, startScripted } from './helpers/fake-backend.js';
-import { listFiles } from './helpers/files.js';
-import { killAll, runClient, startProxy } from './helpers/spawn.js';
+
+/** A response frame with any header at all: what a hostile backend may send. */
+function hostileResponse(
+  requestId: number,
+  header: Record<string, unknown>,
+  payload: Buffer,
+): Frame {
+  return { type: FrameType.Response, requestId, header, payload };
+}
 
 const NAME = /^(?:[^/]+\/)*[^/\0]+-\d{1,5}x\d{1,5}\.(jpg|png|webp|avif|heif|gif|tiff)$/;
 
@@ -49,8 +66,8 @@ describe('hostile answers → client', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function run(answer: Parameters<typeof startScripted>[0]) {
-    const fake = await startScripted(answer);
+  async function run(answer: (req: Frame, index: number) => FakeAnswer) {
+    const fake = await startFakeBackend((req, { index }) => answer(req, index));
     fakes.push(fake);
     const proxy = await startProxy({ upstreams: [fake.port], extra: ['--health-interval', '0'] });
     await mkdir(output, { recursive: true });
@@ -135,7 +152,7 @@ describe('hostile answers → client', () => {
         result32,
       ),
     );
-    expect(fake.requests()).toBeGreaterThan(0);
+    expect(fake.requests.length).toBeGreaterThan(0);
     const written = await assertContained();
     console.log(
       `[client] hostile names: exit ${r.code}, written ${written.length}, errors ${JSON.stringify(r.summary?.errors)}`,

@@ -7,13 +7,26 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { FrameType } from '@tcpbalancer/protocol';
+import {
+  collectUntilClose,
+  connect,
+  FramePeer,
+  fdCount,
+  isAlive,
+  killAll,
+  makeImage,
+  pngBomb,
+  type RunningApp,
+  rawPrefix,
+  rssKiB,
+  sample,
+  sleep,
+  startBackend,
+  startProxy,
+  waitUntil,
+} from '@tcpbalancer/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { underAttack } from './helpers/attack.js';
-import { makeImage, pngBomb } from './helpers/corpus.js';
-import { FramePeer, rawPrefix } from './helpers/frames.js';
-import { collectUntilClose, connect, sleep, waitUntil } from './helpers/net.js';
-import { fdCount, isAlive, rssKiB, sample } from './helpers/proc-stats.js';
-import { killAll, type RunningApp, startBackend, startProxy } from './helpers/spawn.js';
 
 describe('hostile input → proxy', () => {
   let backend: RunningApp;

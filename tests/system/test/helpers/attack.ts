@@ -3,9 +3,9 @@
  * attack, run a well-behaved request alongside it, and check afterwards that the target is
  * still up and still serving.
  */
+
+import { isAlive, resizeOnce, rssKiB, sample } from '@tcpbalancer/test-kit';
 import { expect } from 'vitest';
-import { resizeOnce } from './frames.js';
-import { isAlive, rssKiB, sample } from './proc-stats.js';
 
 export interface AttackReport {
   readonly baselineRssKiB: number;

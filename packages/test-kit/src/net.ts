@@ -1,33 +1,37 @@
-/** Small socket utilities: free ports, connecting, waiting for a close. */
+/** Small socket utilities: free ports, connecting with the 'error' listener in the same tick, closes. */
 import { once } from 'node:events';
 import net from 'node:net';
 
 /** A port that was free a moment ago (listen on 0, read, close). */
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const srv = net.createServer();
   srv.on('error', () => {});
-  srv.listen(0, '127.0.0.1');
+  srv.listen(0, host);
   await once(srv, 'listening');
   const port = (srv.address() as net.AddressInfo).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
 }
 
-/** Connects to 127.0.0.1:port; the 'error' listener is attached in the same tick. */
-export function connect(port: number, timeoutMs = 5000): Promise<net.Socket> {
+/**
+ * Connects to host:port (half-open allowed, no Nagle). The 'error' listener is on in the tick
+ * the socket exists; after the connect a no-op one stays, so a later reset cannot crash a test.
+ */
+export function connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const s = net.connect({ port, host, allowHalfOpen: true, noDelay: true });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error(`connect to ${port} timed out`));
+      reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    s.once('error', (err) => {
+    const onError = (err: Error) => {
       clearTimeout(timer);
       reject(err);
-    });
+    };
+    s.once('error', onError);
     s.once('connect', () => {
       clearTimeout(timer);
-      s.removeAllListeners('error');
+      s.off('error', onError);
       s.on('error', () => {});
       resolve(s);
     });
@@ -37,12 +41,12 @@ export function connect(port: number, timeoutMs = 5000): Promise<net.Socket> {
 export interface CloseResult {
   /** Whether the peer closed (FIN or reset) within the time. */
   readonly closed: boolean;
-  /** Bytes received before the close. */
+  /** Bytes received before the close (at most 1 MiB kept). */
   readonly received: Buffer;
   readonly ms: number;
 }
 
-/** Collects what the peer sends until the socket closes (or `timeoutMs`). */
+/** Collects what the peer sends until it closes (its FIN counts) or `timeoutMs` passes. */
 export function collectUntilClose(sock: net.Socket, timeoutMs: number): Promise<CloseResult> {
   const t0 = performance.now();
   const chunks: Buffer[] = [];
@@ -56,7 +60,6 @@ export function collectUntilClose(sock: net.Socket, timeoutMs: number): Promise<
       resolve({ closed, received: Buffer.concat(chunks), ms: performance.now() - t0 });
     };
     const onData = (b: Buffer) => {
-      // Bounded: keep at most 1 MiB of whatever the peer says.
       if (size < 1 << 20) {
         chunks.push(b);
         size += b.length;
@@ -70,25 +73,6 @@ export function collectUntilClose(sock: net.Socket, timeoutMs: number): Promise<
     }
     sock.on('data', onData);
     sock.on('close', onClose);
-    // the peer's FIN is its close: our sockets allow half-open
     sock.on('end', onClose);
   });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await sleep(everyMs);
-  }
 }
