@@ -15,7 +15,8 @@ import { loadCorpus } from './corpus.js';
 
 const N = Number(process.env.BENCH_IMAGES ?? 30);
 const images = await loadCorpus(fileURLToPath(new URL('../.bench-corpus/', import.meta.url)));
-const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** BENCH_BIN: another build of the backend (an older commit's dist/main.js, for before/after). */
+const bin = process.env.BENCH_BIN || fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const child = spawn(
   process.execPath,
   [bin, '--port', '0', '--host', '127.0.0.1', '--concurrency', '2', '--max-inflight', '4'],

@@ -9,6 +9,7 @@
  * BENCH_SCALE (corpus size multiplier, 1), BENCH_WIDTH/BENCH_HEIGHT (800×600, fit inside).
  * BENCH_CPU_PROF=<dir>: run the backend with --cpu-prof into <dir> (profile its main thread).
  * BENCH_RESULTS_DIR: also write `backend.json` there (the repo's benchmark convention).
+ * BENCH_BIN: the backend build to measure (default ../dist/main.js), e.g. an older commit's for before/after.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,7 +37,8 @@ const WIDTH = env('BENCH_WIDTH', 800);
 const HEIGHT = env('BENCH_HEIGHT', 600);
 
 const corpusDir = fileURLToPath(new URL('../.bench-corpus/', import.meta.url));
-const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** BENCH_BIN: another build of the backend (an older commit's dist/main.js, for before/after). */
+const bin = process.env.BENCH_BIN || fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 /** (a) sharp in-process: the same pipeline as the backend, CONCURRENCY images in flight. */
 async function inProcess(images: CorpusImage[], total: number): Promise<number> {

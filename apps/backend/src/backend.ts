@@ -1,6 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import {
   DEFAULT_MAX_HEADER_BYTES,
+  type DecoderLimits,
   ErrorCode,
   encodeFrameToBuffer,
   errorFrame,
@@ -9,7 +10,8 @@ import {
 import type { Logger } from 'pino';
 import { BufferBudget } from './buffer-budget.js';
 import type { BackendConfig } from './config.js';
-import { Connection, type ConnectionContext } from './connection.js';
+import { Connection, type ConnectionContext } from './connection/connection.js';
+import { linger } from './linger.js';
 import { type BackendMetrics, createMetrics } from './metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { configureSharp } from './resize.js';
@@ -31,6 +33,21 @@ export interface Backend {
   readonly metrics: BackendMetrics;
 }
 
+/**
+ * --max-frame-bytes bounds the whole frame; the JSON header keeps the protocol's 16 KiB. A frame
+ * is held whole until complete and no socket is read over --max-buffered-bytes, so a frame
+ * larger than the budget could never complete: it is refused at once (ERR_FRAME_TOO_LARGE, from
+ * its prefix) instead of waiting out the frame timeout.
+ */
+function frameLimits(config: BackendConfig): Partial<DecoderLimits> {
+  const maxFrameBytes = Math.min(config.maxFrameBytes, config.maxBufferedBytes);
+  return {
+    maxHeaderBytes: Math.min(DEFAULT_MAX_HEADER_BYTES, maxFrameBytes - PREFIX_BYTES),
+    maxPayloadBytes: maxFrameBytes - PREFIX_BYTES,
+    maxFrameBytes,
+  };
+}
+
 export function createBackend(config: BackendConfig, logger: Logger): Backend {
   configureSharp();
   const budget = new BufferBudget(config.maxBufferedBytes);
@@ -44,12 +61,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     maxInflight: config.maxInflight,
     idleTimeout: config.idleTimeout,
     frameTimeout: config.frameTimeout,
-    // --max-frame-bytes bounds the whole frame; the JSON header keeps the protocol's 16 KiB.
-    decoderLimits: {
-      maxHeaderBytes: Math.min(DEFAULT_MAX_HEADER_BYTES, config.maxFrameBytes - PREFIX_BYTES),
-      maxPayloadBytes: config.maxFrameBytes - PREFIX_BYTES,
-      maxFrameBytes: config.maxFrameBytes,
-    },
+    decoderLimits: frameLimits(config),
     resizeLimits: { maxPixels: config.maxPixels, timeoutMs: config.resizeTimeout },
     resizeSlots,
     budget,
@@ -63,11 +75,14 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
   let metricsServer: MetricsServer | undefined;
   let listening = false;
 
+  /** One listener for every socket (not a closure each); the 'close' that follows ends its job. */
+  function onSocketError(err: NodeJS.ErrnoException): void {
+    logger.debug({ err: err.message, code: err.code }, 'socket error');
+  }
+
   const server: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
     // First thing, same tick: an 'error' without a listener would kill the process.
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      logger.debug({ err: err.message, code: err.code }, 'socket error'),
-    );
+    socket.on('error', onSocketError);
     if (draining) {
       socket.destroy();
       return;
@@ -108,11 +123,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
   );
   /** ERR_BUSY, end, discard what the peer sends for a moment (no reset eating the frame). */
   function refuse(socket: Socket): void {
-    socket.on('data', () => {});
-    socket.end(busyFrame);
-    const timer = setTimeout(() => socket.destroy(), 1000);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    void linger(socket, busyFrame);
   }
 
   async function closeConnections(deadlineMs: number): Promise<void> {

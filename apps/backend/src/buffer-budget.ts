@@ -1,13 +1,16 @@
+import { Notifier } from './notifier.js';
+
 /**
  * Process-wide count of the bytes held on behalf of peers: input received and not yet resized
- * (undecoded chunks, frames in progress, request payloads) and answers not yet written. Per
- * connection these are already bounded (--max-inflight, ~1 unsent answer), but many connections
- * multiply that; over --max-buffered-bytes no socket is read until the count drops
- * (backpressure reaches every peer through the kernel), so the sum stays near the limit.
+ * (frames in progress, request payloads) and answers not yet written. Per connection these are
+ * already bounded (--max-inflight, ~1 unsent answer), but many connections multiply that; over
+ * --max-buffered-bytes no socket is read until the count drops (backpressure reaches every peer
+ * through the kernel), so the sum stays near the limit.
  */
 export class BufferBudget {
   #used = 0;
-  readonly #waiters = new Set<() => void>();
+  /** Notified (all waiters) when the count drops under the limit. */
+  readonly below = new Notifier();
 
   constructor(readonly limit: number) {
     if (!Number.isSafeInteger(limit) || limit < 1)
@@ -29,18 +32,11 @@ export class BufferBudget {
 
   sub(bytes: number): void {
     this.#used -= bytes;
-    if (this.#used < this.limit && this.#waiters.size > 0) {
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
-      for (const w of waiters) w();
-    }
+    if (this.#used < this.limit && this.below.waiting > 0) this.below.notifyAll();
   }
 
-  /** Calls `fn` once, when the count drops under the limit. Returns a canceller. */
-  onBelow(fn: () => void): () => void {
-    this.#waiters.add(fn);
-    return () => {
-      this.#waiters.delete(fn);
-    };
+  /** Resolves once the count is under the limit; rejects if `signal` aborts first. */
+  async whenBelow(signal: AbortSignal): Promise<void> {
+    while (this.over) await this.below.wait(signal);
   }
 }

@@ -9,6 +9,7 @@ import {
   parseCommandLine,
   withCommonOptions,
 } from '@tcpbalancer/cli';
+import { MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, HelpRequested } from './errors.js';
 
@@ -46,8 +47,18 @@ export interface BackendConfig {
   readonly logPretty: boolean;
 }
 
-function nonEmpty(value: string): string {
+/**
+ * --name travels in every response header and labels every metric: bounded (the protocol's
+ * 16 KiB header limit must never be reached by our own answers; 1024 is its limit for image
+ * names) and printable (no control characters in logs, headers or labels).
+ */
+function backendName(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('must not be empty.');
+  if (value.length > MAX_NAME_LENGTH)
+    throw new InvalidArgumentError(`must be at most ${MAX_NAME_LENGTH} characters.`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new InvalidArgumentError('must not contain control characters.');
   return value;
 }
 
@@ -86,7 +97,7 @@ export function createCli(): Command {
         opt(
           '-n, --name <name>',
           'backend name reported in every response (default: the host name)',
-        ).argParser(nonEmpty),
+        ).argParser(backendName),
       )
       .addOption(
         opt(

@@ -2,9 +2,11 @@
  * One image: probe its header, refuse what we will not decode, then resize with sharp.
  * Knows nothing of sockets or frames.
  */
-import type { ResizeRequestHeader } from '@tcpbalancer/protocol';
+import { ErrorCode, type OutputFormat, type ResizeRequestHeader } from '@tcpbalancer/protocol';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
-import { ImageError } from './errors.js';
+import { IMAGE_TIMEOUT, ImageError } from './errors.js';
+import { inputSignature } from './input-signature.js';
+import { checkFormatLimit } from './output-limits.js';
 
 export interface ResizeLimits {
   /** Largest input, and largest output, in pixels (width × height). */
@@ -56,21 +58,30 @@ function sharpOptions(limits: ResizeLimits): SharpOptions {
   };
 }
 
-/** Maps a sharp/libvips error to a stable code for the error frame. */
+/**
+ * Maps a sharp/libvips error to a stable code for the error frame. The last resort: whatever
+ * can be checked is checked before libvips runs (signature, allow-list, pixel limit, the output
+ * format's limits, the deadline); the patterns below only catch what slips past those checks
+ * (sharp rounding a planned side one pixel over a limit, a pixel count found only on decoding).
+ */
 export function classify(err: unknown): ImageError {
   if (err instanceof ImageError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const first = message.split('\n')[0] ?? message;
   if (/exceeds pixel limit/i.test(message))
-    return new ImageError('ERR_PIXEL_LIMIT', first, { cause: err });
+    return new ImageError(ErrorCode.PixelLimit, first, { cause: err });
   if (/unsupported image format|not a known file format|no loader/i.test(message)) {
-    return new ImageError('ERR_IMAGE_UNSUPPORTED', first, { cause: err });
+    return new ImageError(ErrorCode.ImageUnsupported, first, { cause: err });
   }
-  if (/timeout/i.test(message)) return new ImageError('ERR_IMAGE_TIMEOUT', first, { cause: err });
-  if (/too large for the|Expected .* for (width|height)/i.test(message)) {
-    return new ImageError('ERR_BAD_REQUEST', first, { cause: err });
+  if (/timeout/i.test(message)) return new ImageError(IMAGE_TIMEOUT, first, { cause: err });
+  if (
+    /too large for the|Maximum supported image dimension|Expected .* for (width|height)/i.test(
+      message,
+    )
+  ) {
+    return new ImageError(ErrorCode.BadRequest, first, { cause: err });
   }
-  return new ImageError('ERR_IMAGE_CORRUPT', first, { cause: err });
+  return new ImageError(ErrorCode.ImageCorrupt, first, { cause: err });
 }
 
 /**
@@ -79,7 +90,13 @@ export function classify(err: unknown): ImageError {
  * declare 30000×30000). Returns the metadata.
  */
 export async function probe(input: Buffer, limits: ResizeLimits): Promise<Metadata> {
-  if (input.length === 0) throw new ImageError('ERR_BAD_REQUEST', 'empty payload: no image');
+  if (input.length === 0) throw new ImageError(ErrorCode.BadRequest, 'empty payload: no image');
+  if (inputSignature(input) === undefined) {
+    throw new ImageError(
+      ErrorCode.ImageUnsupported,
+      'not a JPEG, PNG, WebP, GIF, TIFF or AVIF image (by its first bytes)',
+    );
+  }
   let meta: Metadata;
   try {
     meta = await sharp(input, sharpOptions(limits)).metadata();
@@ -88,22 +105,23 @@ export async function probe(input: Buffer, limits: ResizeLimits): Promise<Metada
   }
   if (!meta.format || !INPUT_FORMATS.has(meta.format)) {
     throw new ImageError(
-      'ERR_IMAGE_UNSUPPORTED',
+      ErrorCode.ImageUnsupported,
       `input format ${meta.format ?? 'unknown'} is not accepted`,
     );
   }
   if (meta.format === 'heif' && meta.compression !== 'av1') {
     throw new ImageError(
-      'ERR_IMAGE_UNSUPPORTED',
+      ErrorCode.ImageUnsupported,
       `HEIF with ${meta.compression ?? 'unknown'} compression is not accepted`,
     );
   }
   const w = meta.width ?? 0;
   const h = (meta.pageHeight ?? meta.height) || 0;
-  if (w <= 0 || h <= 0) throw new ImageError('ERR_IMAGE_CORRUPT', 'image header has no dimensions');
+  if (w <= 0 || h <= 0)
+    throw new ImageError(ErrorCode.ImageCorrupt, 'image header has no dimensions');
   if (w * h > limits.maxPixels) {
     throw new ImageError(
-      'ERR_PIXEL_LIMIT',
+      ErrorCode.PixelLimit,
       `input ${w}x${h} (${w * h} px) exceeds the limit of ${limits.maxPixels} px`,
     );
   }
@@ -135,14 +153,20 @@ export function plannedSize(
 }
 
 /** The format a request will produce, given the probed input. */
-export function plannedFormat(meta: Metadata, req: ResizeRequestHeader): string {
+export function plannedFormat(meta: Metadata, req: ResizeRequestHeader): OutputFormat {
   return req.format ?? sameAsInput(meta);
 }
 
-function checkOutput(size: { width: number; height: number }, limits: ResizeLimits): void {
+/** Refuses, before any pixel work, an output over the pixel limit or the format's own limits. */
+function checkOutput(
+  size: { width: number; height: number },
+  format: OutputFormat,
+  limits: ResizeLimits,
+): void {
+  checkFormatLimit(format, size);
   if (size.width * size.height > limits.maxPixels) {
     throw new ImageError(
-      'ERR_PIXEL_LIMIT',
+      ErrorCode.PixelLimit,
       `output ${size.width}x${size.height} (${size.width * size.height} px) exceeds the limit of ${limits.maxPixels} px`,
     );
   }
@@ -156,8 +180,9 @@ export async function dryRun(
 ): Promise<ResizeOutput> {
   const meta = await probe(input, limits);
   const size = plannedSize(meta, req);
-  checkOutput(size, limits);
-  return { data: Buffer.alloc(0), ...size, format: plannedFormat(meta, req) };
+  const format = plannedFormat(meta, req);
+  checkOutput(size, format, limits);
+  return { data: Buffer.alloc(0), ...size, format };
 }
 
 /** Probes, then resizes: auto-orients (EXIF), fits, encodes. Throws ImageError only. */
@@ -167,12 +192,13 @@ export async function resize(
   limits: ResizeLimits,
 ): Promise<ResizeOutput> {
   const meta = await probe(input, limits);
-  checkOutput(plannedSize(meta, req), limits);
-  const format = plannedFormat(meta, req) as 'jpeg' | 'png' | 'webp' | 'avif';
+  const format = plannedFormat(meta, req);
+  checkOutput(plannedSize(meta, req), format, limits);
+  // sharp's deadline is in whole seconds: --resize-timeout is rounded up to one.
+  const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
+  const started = performance.now();
   try {
-    let img = sharp(input, sharpOptions(limits))
-      .timeout({ seconds: Math.max(1, Math.ceil(limits.timeoutMs / 1000)) })
-      .rotate();
+    let img = sharp(input, sharpOptions(limits)).timeout({ seconds }).rotate();
     if (req.width !== undefined || req.height !== undefined) {
       img = img.resize({ width: req.width, height: req.height, fit: req.fit ?? 'cover' });
     }
@@ -202,6 +228,12 @@ export async function resize(
       format: info.format === 'heif' ? 'avif' : info.format,
     };
   } catch (err) {
+    // Out of time is known from the clock, not from the words of the error.
+    if (performance.now() - started >= seconds * 1000) {
+      throw new ImageError(IMAGE_TIMEOUT, `the resize took longer than ${seconds} s`, {
+        cause: err,
+      });
+    }
     throw classify(err);
   }
 }

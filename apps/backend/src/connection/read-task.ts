@@ -1,0 +1,124 @@
+import type { Job, Task, TaskRoutines } from '@tcpbalancer/job';
+import { ErrorCode, errorFrame, type Frame, FrameType, pongFrame } from '@tcpbalancer/protocol';
+import { FrameTimeoutError } from '../errors.js';
+import type { Connection } from './connection.js';
+
+export const newReadTask = (job: Job<Connection>): TaskRoutines<Connection> =>
+  new ReadTask(job.value);
+
+/**
+ * Takes decoded frames from the input and hands each on: a request, once it holds an in-flight
+ * slot, to dispatch; a ping's pong and a refusal straight to the writer. With every slot taken
+ * it waits, the input pauses the socket, and the peer's writes block (backpressure).
+ *
+ * A run returns (the job counts it as progress) only after whole frames were handed on, or when
+ * the task is done: bytes that complete no frame do not reset the idle clock.
+ */
+class ReadTask implements TaskRoutines<Connection> {
+  constructor(private readonly conn: Connection) {}
+
+  async run(task: Task<Connection>): Promise<void> {
+    const { conn } = this;
+    const { input } = conn;
+    for (;;) {
+      if (input.hasFrames) {
+        let frame: Frame | undefined = input.next();
+        while (frame !== undefined) {
+          await this.#handOn(frame, task);
+          frame = input.next();
+        }
+        conn.readProgress();
+        return;
+      }
+      const failure = input.failure;
+      if (failure !== undefined) {
+        // A malformed or oversized frame: the whole frames before it were handed on; its error
+        // goes out after every answer, then the connection closes.
+        const { code, message } = failure;
+        conn.log.warn({ code, message }, 'protocol error: closing');
+        conn.ctx.metrics.connectionErrors.inc({ code });
+        conn.finalFrame = errorFrame(0, code, message);
+        this.#finish(task);
+        return;
+      }
+      if (conn.isSocketClosed) {
+        task.done();
+        return;
+      }
+      if (input.ended) {
+        // The peer half-closed: answer everything, then end (a cut frame gets an error first).
+        const cut = input.truncation();
+        if (cut !== undefined) {
+          conn.ctx.metrics.connectionErrors.inc({ code: cut.code });
+          conn.finalFrame = errorFrame(0, cut.code, cut.message);
+          conn.log.info({ code: cut.code }, 'peer ended inside a frame');
+        }
+        this.#finish(task);
+        return;
+      }
+      if (conn.draining && conn.slots.count === 0 && !input.inFrame) {
+        conn.log.debug('drained');
+        this.#finish(task);
+        return;
+      }
+      if (input.deadline.expired) throw new FrameTimeoutError(input.deadline.timeoutMs);
+      await input.waitForInput(task.signal);
+    }
+  }
+
+  /** No more requests: dispatch answers what it has, then the final frame, then the end. */
+  #finish(task: Task<Connection>): void {
+    this.conn.input.stop();
+    this.conn.requests.close();
+    task.done();
+  }
+
+  async #handOn(frame: Frame, task: Task<Connection>): Promise<void> {
+    const { conn } = this;
+    switch (frame.type) {
+      case FrameType.Ping:
+        conn.input.release(frame.payload.length);
+        await conn.responses.send({ frame: pongFrame(frame.requestId), slot: false }, task.signal);
+        return;
+      case FrameType.Request:
+        if (!conn.draining) {
+          // Backpressure: with every slot taken we stop here, and so stop reading the socket.
+          await conn.slots.acquire(task.signal);
+          if (!conn.draining) {
+            await conn.requests.send(frame, task.signal);
+            return;
+          }
+          conn.slots.release(); // the drain began while we waited for the slot: shed this one too
+        }
+        conn.input.release(frame.payload.length);
+        await conn.responses.send(
+          {
+            frame: errorFrame(
+              frame.requestId,
+              ErrorCode.ShuttingDown,
+              'the backend is shutting down',
+            ),
+            slot: false,
+            outcome: ErrorCode.ShuttingDown,
+          },
+          task.signal,
+        );
+        return;
+      default:
+        // Responses, errors and pongs are ours to send, not to receive: refuse that frame only.
+        conn.input.release(frame.payload.length);
+        await conn.responses.send(
+          {
+            frame: errorFrame(
+              frame.requestId,
+              ErrorCode.BadFrameType,
+              `frame type ${frame.type} is not accepted by a backend`,
+            ),
+            slot: false,
+            outcome: ErrorCode.BadFrameType,
+          },
+          task.signal,
+        );
+    }
+  }
+}

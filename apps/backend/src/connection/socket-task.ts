@@ -1,0 +1,65 @@
+import type { Job, TaskRoutines } from '@tcpbalancer/job';
+import { TaskIdleTimeoutError } from '@tcpbalancer/job';
+import { ErrorCode, encodeFrameToBuffer, errorFrame } from '@tcpbalancer/protocol';
+import { BackendError, FrameTimeoutError } from '../errors.js';
+import { linger } from '../linger.js';
+import { type Connection, onSocketClose, onSocketEnd } from './connection.js';
+
+/**
+ * A timeout's error frame is written only if the socket's buffer holds less than this: a peer
+ * that does not read has 64 KiB (the default high-water mark is 16 KiB) waiting already, and
+ * will not read this one either.
+ */
+const TIMEOUT_FRAME_MAX_QUEUED = 65_536;
+
+export const newSocketTask = (job: Job<Connection>): TaskRoutines<Connection> =>
+  new SocketTask(job.value);
+
+/**
+ * The oneshot: sets the socket up; its finalizer (run last, the oneshot being added first) is
+ * the single cleanup point of the connection, whatever ended the job.
+ */
+class SocketTask implements TaskRoutines<Connection> {
+  constructor(private readonly conn: Connection) {}
+
+  init(): void {
+    const { conn } = this;
+    const { socket } = conn;
+    // Small answers (pongs, errors) must not wait ~40 ms for Nagle and delayed ACK (field notes).
+    socket.setNoDelay(true);
+    socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
+    conn.input.start();
+    if (socket.destroyed) conn.socketClosed();
+    conn.work.keepAlive(conn.ctx.idleTimeout, () => conn.progress());
+  }
+
+  finalize(): void {
+    const { conn } = this;
+    const { socket, ctx, log } = conn;
+    conn.work.stop();
+    socket.off('end', onSocketEnd);
+    // Whatever is still held for this peer is dropped with the job: give it back.
+    conn.input.close();
+    conn.writer.close();
+    conn.slots.close();
+    conn.requests.close();
+    conn.responses.close();
+    const err = conn.job.interruptedBy?.error;
+    if (err === undefined || socket.destroyed) return;
+    if (err instanceof TaskIdleTimeoutError || err instanceof FrameTimeoutError) {
+      // Tell the peer why, best effort, then close without waiting for it.
+      const code = err instanceof FrameTimeoutError ? err.code : ErrorCode.IdleTimeout;
+      ctx.metrics.connectionErrors.inc({ code });
+      log.info({ code }, 'closing: timeout');
+      const last =
+        socket.writable && socket.writableLength < TIMEOUT_FRAME_MAX_QUEUED
+          ? encodeFrameToBuffer(errorFrame(0, code, err.message))
+          : undefined;
+      void linger(socket, last);
+      return;
+    }
+    if (!(err instanceof BackendError)) log.warn({ err }, 'connection failed');
+    socket.destroy();
+  }
+}
