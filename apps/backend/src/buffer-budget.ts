@@ -1,4 +1,4 @@
-import { Notifier } from './notifier.js';
+import { Notifier } from '@tcpbalancer/job';
 
 /**
  * Process-wide count of the bytes held on behalf of peers: input received and not yet resized

@@ -1,3 +1,5 @@
+import { ErrorCode } from '@tcpbalancer/protocol';
+
 /**
  * Every error code of the backend. Match on `err.code`. Codes that travel to the peer in error
  * frames are the protocol's `ErrorCode` strings plus the few below; see README.
@@ -25,10 +27,6 @@ export class HelpRequested extends BackendError {
   }
 }
 
-/** Wire codes the backend sends that the protocol's table does not list yet. */
-export const IMAGE_TIMEOUT = 'ERR_IMAGE_TIMEOUT';
-export const FRAME_TIMEOUT = 'ERR_FRAME_TIMEOUT';
-
 /**
  * Why one image could not be resized. `code` goes into the error frame; the connection stays up.
  * ERR_IMAGE_CORRUPT, ERR_IMAGE_UNSUPPORTED, ERR_PIXEL_LIMIT, ERR_BAD_REQUEST, ERR_IMAGE_TIMEOUT,
@@ -39,7 +37,7 @@ export class ImageError extends BackendError {}
 /** A frame took longer than --frame-timeout to arrive completely (slowloris defence). */
 export class FrameTimeoutError extends BackendError {
   constructor(readonly timeoutMs: number) {
-    super(FRAME_TIMEOUT, `a frame did not complete within ${timeoutMs} ms`);
+    super(ErrorCode.FrameTimeout, `a frame did not complete within ${timeoutMs} ms`);
   }
 }
 

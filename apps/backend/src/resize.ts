@@ -4,7 +4,7 @@
  */
 import { ErrorCode, type OutputFormat, type ResizeRequestHeader } from '@tcpbalancer/protocol';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
-import { IMAGE_TIMEOUT, ImageError } from './errors.js';
+import { ImageError } from './errors.js';
 import { inputSignature } from './input-signature.js';
 import { checkFormatLimit } from './output-limits.js';
 
@@ -73,7 +73,8 @@ export function classify(err: unknown): ImageError {
   if (/unsupported image format|not a known file format|no loader/i.test(message)) {
     return new ImageError(ErrorCode.ImageUnsupported, first, { cause: err });
   }
-  if (/timeout/i.test(message)) return new ImageError(IMAGE_TIMEOUT, first, { cause: err });
+  if (/timeout/i.test(message))
+    return new ImageError(ErrorCode.ImageTimeout, first, { cause: err });
   if (
     /too large for the|Maximum supported image dimension|Expected .* for (width|height)/i.test(
       message,
@@ -230,7 +231,7 @@ export async function resize(
   } catch (err) {
     // Out of time is known from the clock, not from the words of the error.
     if (performance.now() - started >= seconds * 1000) {
-      throw new ImageError(IMAGE_TIMEOUT, `the resize took longer than ${seconds} s`, {
+      throw new ImageError(ErrorCode.ImageTimeout, `the resize took longer than ${seconds} s`, {
         cause: err,
       });
     }

@@ -1,6 +1,11 @@
-import { ChannelClosedError, type Job, type Task, type TaskRoutines } from '@tcpbalancer/job';
+import {
+  ChannelClosedError,
+  type Job,
+  Notifier,
+  type Task,
+  type TaskRoutines,
+} from '@tcpbalancer/job';
 import type { Frame } from '@tcpbalancer/protocol';
-import { Notifier } from '../notifier.js';
 import { answer } from './answer.js';
 import type { Connection } from './connection.js';
 

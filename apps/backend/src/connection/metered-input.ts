@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { Notifier } from '@tcpbalancer/job';
 import {
   type DecoderLimits,
   ErrorCode,
@@ -8,7 +9,6 @@ import {
 } from '@tcpbalancer/protocol';
 import type { BufferBudget } from '../buffer-budget.js';
 import type { BackendMetrics } from '../metrics.js';
-import { Notifier } from '../notifier.js';
 import { FrameDeadline } from './frame-deadline.js';
 
 /**

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
+import { Notifier } from '@tcpbalancer/job';
 import { encodeFrame, type Frame } from '@tcpbalancer/protocol';
 import type { BufferBudget } from '../buffer-budget.js';
 import type { BackendMetrics } from '../metrics.js';
-import { Notifier } from '../notifier.js';
 
 /** One frame for the write task. */
 export interface OutItem {
