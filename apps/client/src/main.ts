@@ -4,6 +4,7 @@ import { parseConfig } from './config.js';
 import { ConfigError, HelpRequested } from './errors.js';
 import { createLogger } from './logger.js';
 import { runClient } from './run-client.js';
+import { exitStatus } from './summary.js';
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -36,9 +37,7 @@ async function main(): Promise<number> {
       signal: abort.signal,
     });
     // Stopped by a signal: graceful, exit 0 like the other apps, unless something failed for real.
-    const real = summary.failed - (summary.errors.ERR_ABORTED ?? 0);
-    if (abort.signal.aborted) return real > 0 ? 1 : 0;
-    return summary.failed > 0 ? 1 : 0;
+    return exitStatus(summary, abort.signal.aborted);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tcpbalancer-client: ${err.message}\n`);

@@ -1,7 +1,6 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { constants } from 'node:fs';
-import { access, mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Logger } from '@tcpbalancer/job';
@@ -34,6 +33,7 @@ import {
 import { checkImage, MalformedImageError } from './image-check/check-image.js';
 import { type CheckedResult, checkResult, outputFileName, planOutputs } from './output-name.js';
 import { OutputWriter } from './output-writer.js';
+import { preflightInput, preflightOutput } from './preflight.js';
 import { createProgress } from './progress.js';
 import { RateScheduler } from './rate-scheduler.js';
 import { readImageFile } from './read-image.js';
@@ -80,37 +80,11 @@ interface Outage {
   reason: NoBackendError | undefined;
   /** The running connection jobs, cancelled when the round is given up. */
   readonly jobs: Set<Job<ConnectionState>>;
-}
-
-async function preflightInput(dir: string): Promise<string> {
-  try {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw new ConfigError(`--input ${dir} is not a directory`);
-    return await realpath(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(
-      `--input ${dir}: ${errorCode(err) === 'ENOENT' ? 'no such directory' : errorMessage(err)}`,
-    );
-  }
-}
-
-async function preflightOutput(dir: string): Promise<string> {
-  try {
-    await mkdir(dir, { recursive: true });
-    const real = await realpath(dir);
-    const st = await stat(real);
-    if (!st.isDirectory()) throw new ConfigError(`--output ${dir} is not a directory`);
-    await access(real, constants.W_OK);
-    // access() says yes to root on a read-only mount: try for real.
-    const probe = path.join(real, `.tcpb-probe-${randomBytes(4).toString('hex')}`);
-    await writeFile(probe, '');
-    await unlink(probe);
-    return real;
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`--output ${dir} is not writable: ${errorMessage(err)}`);
-  }
+  /**
+   * The error of the last connection that carried nothing (refused, closed at once): the cause
+   * to report when the round ends (a short --duration) before any slot used up its retries.
+   */
+  lastFruitless: unknown;
 }
 
 /**
@@ -174,7 +148,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       { input: config.input, output: config.output ?? config.ignoredOutput },
       'the output folder is inside the input folder: it and everything under it is not scanned',
     );
-  const scan = await scanDirectory(inputRoot, { exclude });
+  const scan = await scanDirectory(inputRoot, { exclude, signal: opts.signal });
   for (const s of scan.skipped)
     log.warn({ path: s.relPath, reason: s.reason, format: s.format }, 'skipped');
   const plans = writer ? planOutputs(scan.images) : undefined;
@@ -202,7 +176,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       plan: plans?.get(img.relPath),
     });
   }
-  if (loadMode && sources.length === 0)
+  if (loadMode && sources.length === 0 && !opts.signal?.aborted)
     throw new ConfigError(`--input ${config.input} has no images to send`);
   if (sources.length === 0) log.warn({ input: config.input }, 'no images found');
   log.info(
@@ -307,6 +281,10 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       );
   }
   const seconds = (performance.now() - started) / 1000;
+  // A run that completed no request at all fails, whatever its length; the cause when known
+  // was announced above, else this says it.
+  if (stats.requests === 0 && sources.length > 0 && !abort.signal.aborted)
+    announce(`no request completed in ${seconds.toFixed(1)} s`);
 
   const summary: Summary = {
     mode: loadMode ? 'load' : 'resize',
@@ -490,7 +468,9 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       threshold: CLOSED_EARLY_PER_CONN * conns,
       reason: undefined,
       jobs: new Set(),
+      lastFruitless: undefined,
     };
+    const answersAtStart = stats.answers;
     const slots: Promise<unknown>[] = [];
     for (let i = 0; i < conns; i++) slots.push(runSlot(ctx, outage, `conn-${round}-${i}`));
     const gaveUp = await Promise.all(slots);
@@ -501,12 +481,20 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
         queue.outstanding++;
         settleFailed(queue, item, new AbortedError());
       }
+      // Resize mode: the images never sent are listed too (a load run's source never ends).
+      if (!loadMode) {
+        for (let item = queue.take(); item; item = queue.take())
+          settleFailed(queue, item, new AbortedError());
+      }
       return;
     }
     // Every slot gave up connecting: what is left fails with the last connect error. In load
     // mode the source never runs dry: one failure is recorded for it (the exit status says so).
-    let reason = outage.reason ?? gaveUp.find((e) => e !== undefined);
-    if (reason !== undefined && queue.hasWork) {
+    // Nothing answered in the whole round and its connections carried nothing: that is the
+    // cause even when the time ran out (--duration 1s against a dead port) before the retries did.
+    const silent = stats.answers === answersAtStart ? outage.lastFruitless : undefined;
+    let reason = outage.reason ?? gaveUp.find((e) => e !== undefined) ?? silent;
+    if (reason !== undefined && (queue.hasWork || silent !== undefined)) {
       // Say why once, before the per-image failures: the last connections of every slot closed
       // before any answer (fewer than the threshold with a low --retries), or none could connect.
       if (!(reason instanceof NoBackendError) && outage.streak >= conns)
@@ -566,6 +554,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       }
       const progress = charged > 0 || st.answered > 0;
       fruitless = progress ? 0 : fruitless + 1;
+      outage.lastFruitless = progress ? undefined : error;
       job.log.warn(
         { err: errorMessage(error), code: errorCode(error), requeued: held.length },
         'connection failed',

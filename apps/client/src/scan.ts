@@ -49,6 +49,8 @@ export interface ScanOptions {
    * which no backend would accept anyway): an input file is never read whole past it.
    */
   readonly maxBytes?: number;
+  /** Stops the walk (SIGINT on a huge tree): what was found so far is returned. */
+  readonly signal?: AbortSignal;
 }
 
 /** Directories deeper than this are not descended (a guard, not a feature). */
@@ -127,6 +129,7 @@ export async function scanDirectory(
       return;
     }
     for (const entry of entries) {
+      if (options.signal?.aborted) return;
       const abs = path.join(dir, entry.name);
       const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) {

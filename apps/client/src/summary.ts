@@ -74,7 +74,8 @@ export function formatSummary(s: Summary): string {
     ['retries', String(s.retries)],
     ['connections', String(s.connections)],
     ['wall time', `${s.seconds.toFixed(3)} s`],
-    [s.mode === 'resize' ? 'images/s' : 'requests/s', s.rps.toFixed(1)],
+    // A rate of nothing is no rate: 0 when no request succeeded.
+    [s.mode === 'resize' ? 'images/s' : 'requests/s', (s.ok > 0 ? s.rps : 0).toFixed(1)],
     ['MB sent', mb(s.bytesSent)],
     ['MB received', mb(s.bytesReceived)],
     [
@@ -121,4 +122,14 @@ function sum(r: Record<string, number>): number {
   let n = 0;
   for (const v of Object.values(r)) n += v;
   return n;
+}
+
+/**
+ * The exit status a run earns: 1 when a request failed or the run was given up (`aborted`:
+ * nothing reachable, no request completed), else 0. Stopped by a signal, the requests cut off
+ * (ERR_ABORTED) are not failures of the system: only real failures count then.
+ */
+export function exitStatus(s: Summary, stoppedBySignal: boolean): 0 | 1 {
+  if (stoppedBySignal) return s.failed - (s.errors.ERR_ABORTED ?? 0) > 0 ? 1 : 0;
+  return s.failed > 0 || s.aborted !== undefined ? 1 : 0;
 }
