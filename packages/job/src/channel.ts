@@ -20,14 +20,25 @@ interface Sender<T> {
  * `send` resolves as soon as the value is buffered. After `close()`, buffered values can still be
  * received; then `receive` rejects with `ChannelClosedError` and iteration ends. An aborted or
  * rejected `send` did not deliver its value, so nothing is lost silently.
+ *
+ * @example
+ * ```ts
+ * const lines = new Channel<string>(16); // up to 16 buffered, then send waits
+ * // producer task
+ * await lines.send(line, task.signal);
+ * // consumer task: ends when the channel is closed and drained
+ * for await (const line of lines.values(task.signal)) handle(line);
+ * ```
  */
 export class Channel<T> implements AsyncIterable<T> {
+  /** How many values are buffered before `send` waits for a receiver (0: unbuffered). */
   readonly capacity: number;
   readonly #buffer = new Queue<T>();
   readonly #receivers = new Queue<Receiver<T>>();
   readonly #senders = new Queue<Sender<T>>();
   #closed = false;
 
+  /** @param capacity buffered values before `send` waits; an integer >= 0, default 0. */
   constructor(capacity = 0) {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError('Channel capacity must be an integer >= 0');
@@ -35,6 +46,7 @@ export class Channel<T> implements AsyncIterable<T> {
     this.capacity = capacity;
   }
 
+  /** `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -44,6 +56,11 @@ export class Channel<T> implements AsyncIterable<T> {
     return this.#buffer.length;
   }
 
+  /**
+   * Resolves once `value` is taken by a receiver (unbuffered) or buffered. Rejects with
+   * `ChannelClosedError` on a closed channel, `ChannelAbortedError` if `signal` aborts first; a
+   * rejected send did not deliver its value.
+   */
   send(value: T, signal?: AbortSignal): Promise<void> {
     if (this.#closed) return Promise.reject(new ChannelClosedError('send on a closed channel'));
     if (signal?.aborted) return Promise.reject(new ChannelAbortedError(signal.reason));
@@ -72,6 +89,10 @@ export class Channel<T> implements AsyncIterable<T> {
     });
   }
 
+  /**
+   * The next value, FIFO. Rejects with `ChannelClosedError` once the channel is closed and
+   * drained, `ChannelAbortedError` if `signal` aborts first (no value is taken then).
+   */
   receive(signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new ChannelAbortedError(signal.reason));
     if (this.#buffer.length > 0) {
@@ -138,6 +159,7 @@ export class Channel<T> implements AsyncIterable<T> {
     }
   }
 
+  /** `for await (const v of channel)`: `values()` without a signal. */
   [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     return this.values();
   }

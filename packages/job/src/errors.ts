@@ -41,6 +41,7 @@ export class JobError extends Error {
   /** Stable machine-readable code, from `JobErrorCode`. */
   readonly code: JobErrorCode = JobErrorCode.Job;
 
+  /** @param options.cause the error behind this one, if any. */
   constructor(message = 'job API misuse', options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -49,7 +50,9 @@ export class JobError extends Error {
 
 /** The default reason of `job.cancel()`. */
 export class JobCancelledError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.Cancelled;
+  /** @param options.cause the error behind the cancellation, if any. */
   constructor(message = 'job cancelled', options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -57,8 +60,11 @@ export class JobCancelledError extends JobError {
 
 /** The job ran longer than its `timeout`. */
 export class JobTimeoutError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.Timeout;
+  /** The job timeout that passed, ms. */
   readonly timeoutMs: number;
+  /** @param timeoutMs the job timeout that passed. */
   constructor(timeoutMs: number) {
     super(`job timed out after ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
@@ -67,9 +73,13 @@ export class JobTimeoutError extends JobError {
 
 /** A task with an `idleTimeout` made no progress (no tick) for that long. */
 export class TaskIdleTimeoutError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.TaskIdleTimeout;
+  /** The index of the task that made no progress. */
   readonly taskIndex: number;
+  /** Its idle timeout, ms. */
   readonly idleTimeoutMs: number;
+  /** @param taskIndex the task's index; @param idleTimeoutMs its idle timeout. */
   constructor(taskIndex: number, idleTimeoutMs: number) {
     super(`task ${taskIndex} made no progress for ${idleTimeoutMs} ms`);
     this.taskIndex = taskIndex;
@@ -79,7 +89,9 @@ export class TaskIdleTimeoutError extends JobError {
 
 /** `task.assertTrue(false)` without an error of its own. */
 export class AssertionFailedError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.AssertionFailed;
+  /** @param message what failed; a default says it generically. */
   constructor(message = 'assertion failed') {
     super(message);
   }
@@ -87,7 +99,9 @@ export class AssertionFailedError extends JobError {
 
 /** `task.assertNotNil(null | undefined)`. */
 export class NilValueError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.NilValue;
+  /** @param message what failed; a default says it generically. */
   constructor(message = 'value is null or undefined') {
     super(message);
   }
@@ -95,7 +109,9 @@ export class NilValueError extends JobError {
 
 /** `send` or `receive` on a closed `Channel` (after its buffer has drained, for `receive`). */
 export class ChannelClosedError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.ChannelClosed;
+  /** @param message what failed; a default says it generically. */
   constructor(message = 'channel closed') {
     super(message);
   }
@@ -103,7 +119,9 @@ export class ChannelClosedError extends JobError {
 
 /** A `send` or `receive` whose signal aborted; `cause` is the signal's reason. Nothing was lost. */
 export class ChannelAbortedError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.ChannelAborted;
+  /** @param reason the signal's reason, kept as `cause`. */
   constructor(reason: unknown) {
     super('channel operation aborted', { cause: reason });
   }
@@ -111,7 +129,9 @@ export class ChannelAbortedError extends JobError {
 
 /** A `Notifier.wait` whose signal aborted; `cause` is the signal's reason. */
 export class NotifierAbortedError extends JobError {
+  /** Stable machine-readable code, from `JobErrorCode`. */
   override readonly code: JobErrorCode = JobErrorCode.NotifierAborted;
+  /** @param reason the signal's reason, kept as `cause`. */
   constructor(reason?: unknown) {
     super('wait aborted', { cause: reason });
   }

@@ -11,8 +11,18 @@ export {
   NotifierAbortedError,
   TaskIdleTimeoutError,
 } from './errors.js';
-export { type AddTaskOptions, type Interruption, Job, type JobOptions } from './job.js';
-export { type LogFn, type Logger, setDefaultLogger, silentLogger } from './logger.js';
+export { Job } from './job.js';
+export { setDefaultLogger, silentLogger } from './logger.js';
 export { Notifier } from './notifier.js';
-export { JobState, TaskState } from './states.js';
-export { Task, type TaskFactory, type TaskRoutines } from './task.js';
+export { Task } from './task.js';
+export {
+  type AddTaskOptions,
+  type Interruption,
+  type JobOptions,
+  JobState,
+  type LogFn,
+  type Logger,
+  type TaskFactory,
+  type TaskRoutines,
+  TaskState,
+} from './types.js';

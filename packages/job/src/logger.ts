@@ -1,17 +1,4 @@
-/** The subset of pino's interface the package uses; a pino logger fits as is. */
-export interface LogFn {
-  (msg: string, ...args: unknown[]): void;
-  (obj: object, msg?: string, ...args: unknown[]): void;
-}
-
-export interface Logger {
-  trace: LogFn;
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-  child(bindings: Record<string, unknown>): Logger;
-}
+import type { Logger } from './types.js';
 
 const noop = (): void => {};
 
@@ -27,11 +14,15 @@ export const silentLogger: Logger = {
 
 let defaultLogger: Logger = silentLogger;
 
-/** Sets the logger of jobs created without one (go-work's `RegisterDefaultLogger`). */
+/**
+ * Sets the logger of jobs created afterwards without one (go-work's `RegisterDefaultLogger`);
+ * `undefined` restores the silent default.
+ */
 export function setDefaultLogger(logger: Logger | undefined): void {
   defaultLogger = logger ?? silentLogger;
 }
 
+/** The logger in force now, for a job being created. */
 export function getDefaultLogger(): Logger {
   return defaultLogger;
 }

@@ -1,74 +1,48 @@
 import { AssertionFailedError, NilValueError } from './errors.js';
 import type { Job } from './job.js';
-import { TaskState } from './states.js';
+import type { TaskRun } from './task-run.js';
+import { TaskState } from './types.js';
 
-/** The routines of a task; every one is optional. See the contract for when each is called. */
-export interface TaskRoutines<V = unknown> {
-  /** Once, before the first `run`. */
-  init?(task: Task<V>): void | Promise<void>;
-  /** The recurrent routine: awaited, then called again until `done()` or the job ends. */
-  run?(task: Task<V>): void | Promise<void>;
-  /** Once, when the job ends, for every task that was started; in reverse order of adding. */
-  finalize?(task: Task<V>): void | Promise<void>;
-}
-
-/** Called once, when the task is added, with the job it belongs to. */
-export type TaskFactory<V = unknown> = (job: Job<V>) => TaskRoutines<V>;
-
-/** What the job needs from a task and a task from its job; not part of the public surface. */
-export interface TaskHost<V> {
-  readonly signal: AbortSignal;
-  finish(): void;
-  /** Cancels the job with `error`, recorded as caused by `task`. */
-  _failTask(task: Task<V>, error: unknown): void;
-}
-
-const now = (): number => performance.now();
+let makeTask: <V>(job: Job<V>, run: TaskRun<V>) => Task<V>;
 
 /**
- * One task of a job. The job drives it; the task's routines steer it with `tick`, `done`, `idle`
- * and the assertions.
+ * One task of a job, as its routines see it. The job drives it; the routines steer it with
+ * `tick`, `done`, `idle`, `finishJob` and the assertions. Made by `job.addTask` and
+ * `job.addOneshotTask`, never with `new`.
+ *
+ * @example
+ * ```ts
+ * job.addTask(() => ({
+ *   async run(task: Task<Conn>) {
+ *     const line = await lines.receive(task.signal); // pass the signal to every blocking await
+ *     task.assertTrue(line.length < 1024, new Error('line too long')); // cancels the job if not
+ *     if (line === 'QUIT') return task.finishJob(); // done, and so is the whole job
+ *     task.tick(); // progress
+ *   },
+ * }));
+ * ```
  */
 export class Task<V = unknown> {
+  /** 0 for the oneshot task; 1, 2, 3 … for the recurrent ones, in order of adding. */
   readonly index: number;
+  /** The job this task belongs to. */
   readonly job: Job<V>;
-  /** @internal */ readonly _routines: TaskRoutines<V>;
-  /** @internal */ readonly _idleTimeout: number | undefined;
-  /** @internal */ readonly _oneshot: boolean;
-  /** @internal */ _state: TaskState = TaskState.Pending;
-  /** @internal the job reached this task's stage and began it: its finalizer is owed. */
-  _started = false;
-  /** @internal `done()` was called. */
-  _doneCalled = false;
-  /** @internal the job has counted this task as finished. */
-  _counted = false;
-  /** @internal `idle()` was called during the current `run`. */
-  _idleCalled = false;
-  /** @internal consecutive idle runs, for the back-off. */
-  _idleStreak = 0;
-  /** @internal time of the last progress (performance.now()), kept only with an idle timeout. */
-  _lastTick = 0;
-  /** @internal the idle-timeout watchdog of this task. */
-  _idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #run: TaskRun<V>;
   #result: unknown;
 
-  /** @internal tasks are made by `job.addTask` / `job.addOneshotTask`. */
-  constructor(
-    job: Job<V>,
-    index: number,
-    routines: TaskRoutines<V>,
-    idleTimeout: number | undefined,
-    oneshot: boolean,
-  ) {
-    this.job = job;
-    this.index = index;
-    this._routines = routines;
-    this._idleTimeout = idleTimeout;
-    this._oneshot = oneshot;
+  static {
+    makeTask = (job, run) => new Task(job, run);
   }
 
+  private constructor(job: Job<V>, run: TaskRun<V>) {
+    this.job = job;
+    this.index = run.index;
+    this.#run = run;
+  }
+
+  /** `pending` → `running` → `finished` | `failed`. */
   get state(): TaskState {
-    return this._state;
+    return this.#run.state;
   }
 
   /** The job's signal: aborted when the job ends. Pass it to every await that can block. */
@@ -87,25 +61,25 @@ export class Task<V = unknown> {
 
   /** Progress: resets the idle clock. Cheap enough to call per chunk of I/O. */
   tick(): void {
-    this._idleStreak = 0;
-    if (this._idleTimeout !== undefined) this._lastTick = now();
+    this.#run.tick();
   }
 
   /** The task is finished: `run` is not called again. */
   done(): void {
-    this._doneCalled = true;
-    if (this._state === TaskState.Running) this._state = TaskState.Finished;
+    const run = this.#run;
+    run.doneCalled = true;
+    if (run.state === TaskState.Running) run.state = TaskState.Finished;
   }
 
   /** Nothing to do now: `run` is called again after a back-off; the idle clock keeps running. */
   idle(): void {
-    this._idleCalled = true;
+    this.#run.idleCalled = true;
   }
 
   /** `done()`, then the job finishes as `'done'`. */
   finishJob(): void {
     this.done();
-    (this.job as unknown as TaskHost<V>).finish();
+    this.job.finish();
   }
 
   /** If `err` is neither null nor undefined: cancels the job with it and throws it to unwind. */
@@ -127,7 +101,12 @@ export class Task<V = unknown> {
   }
 
   #fail(err: unknown): never {
-    (this.job as unknown as TaskHost<V>)._failTask(this, err);
+    this.#run.job.fail(this.#run, err);
     throw err;
   }
+}
+
+/** @internal The job's way to make the public face of a task run. */
+export function createTask<V>(job: Job<V>, run: TaskRun<V>): Task<V> {
+  return makeTask(job, run);
 }

@@ -1,0 +1,110 @@
+import { disarmIdleWatchdog } from './idle-watchdog.js';
+import { type Pause, startPause } from './pause.js';
+import { startOneshot, startRecurrent } from './stages.js';
+import type { TaskRun } from './task-run.js';
+import { JobState, type Logger, TaskState } from './types.js';
+
+/** @internal How a job ends. */
+export type Outcome = typeof JobState.Done | typeof JobState.Cancelled;
+
+/** @internal How a job's run reports to the `Job` that owns it. */
+export interface RunHost<V> {
+  /** The first call ends the job (later ones do nothing); `run`: the task that failed. */
+  end(outcome: Outcome, error?: unknown, run?: TaskRun<V>): void;
+  /** The recurrent stage has begun (for `runInBackground()`). */
+  recurrentStarted(): void;
+  readonly log: Logger;
+}
+
+/**
+ * @internal
+ * The run state of one job, private to it: its tasks' runs, the counters of the stage machine,
+ * whether it is ending, and the pauses (yields and back-off sleeps) in progress. The stage
+ * machine (stages.ts), the run loop (run-loop.ts) and the watchdog (idle-watchdog.ts) work on it;
+ * the `Job` owns the outcome (signal, timers, finalizers).
+ */
+export class JobRun<V> {
+  readonly host: RunHost<V>;
+  state: JobState = JobState.New;
+  started = false;
+  /** Set by the first of cancel/finish/failure/timeout: everything after it does nothing. */
+  ending = false;
+  oneshot: TaskRun<V> | undefined;
+  readonly recurrent: TaskRun<V>[] = [];
+  /** Every task in order of adding (the oneshot where it was added): finalizers go backwards. */
+  readonly added: TaskRun<V>[] = [];
+  /** Tasks not yet finished; the job is done when it reaches 0. */
+  unfinished = 0;
+  /** Recurrent inits still running; the run loops start together when it reaches 0. */
+  pendingInits = 0;
+  /** Pauses in progress: the end of the job clears and wakes them. */
+  #pauses: Set<Pause> | undefined;
+
+  constructor(host: RunHost<V>) {
+    this.host = host;
+  }
+
+  /** Starts the stages (contract rule 1); a job without tasks is done at once (rule 6). */
+  start(): void {
+    this.started = true;
+    this.unfinished = this.added.length;
+    if (this.unfinished === 0) {
+      this.host.end(JobState.Done);
+    } else if (this.oneshot !== undefined) {
+      this.state = JobState.OneshotRunning;
+      startOneshot(this, this.oneshot);
+    } else {
+      startRecurrent(this);
+    }
+  }
+
+  /** A task failed (threw, rejected, failed an assertion or its idle timeout): rule 3. */
+  fail(run: TaskRun<V>, error: unknown): void {
+    if (this.ending) return;
+    run.state = TaskState.Failed;
+    this.host.end(JobState.Cancelled, error, run);
+  }
+
+  /** An error out of a routine: a failure, unless the job had already ended (often its cause). */
+  afterError(run: TaskRun<V>, err: unknown): void {
+    if (!this.ending) {
+      this.fail(run, err);
+    } else if (run.state !== TaskState.Failed) {
+      this.host.log.debug({ err, task: run.index }, 'task error after job end');
+    }
+  }
+
+  /** Counts a task as finished; the last one ends the job, the oneshot opens the next stage. */
+  taskFinished(run: TaskRun<V>): void {
+    if (run.counted) return;
+    run.counted = true;
+    if (run.state === TaskState.Running) run.state = TaskState.Finished;
+    disarmIdleWatchdog(run);
+    if (--this.unfinished === 0) this.host.end(JobState.Done);
+    else if (run.oneshot && !this.ending) startRecurrent(this);
+  }
+
+  /**
+   * Waits `ms` (0: the next turn of the event loop, after I/O and timers). Registered so that
+   * the job's end clears the timer at once: an ended job leaves no timer behind.
+   */
+  pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const pause = startPause(ms, () => {
+        this.#pauses?.delete(pause);
+        resolve();
+      });
+      this.#pauses ??= new Set();
+      this.#pauses.add(pause);
+    });
+  }
+
+  /** At the end: every watchdog disarmed, every pause woken (its loop then sees `ending`). */
+  release(): void {
+    for (const run of this.recurrent) disarmIdleWatchdog(run);
+    if (this.#pauses !== undefined) {
+      for (const pause of this.#pauses) pause.wakeNow();
+      this.#pauses = undefined;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { isPromiseLike } from './deferred.js';
+import { armIdleWatchdog } from './idle-watchdog.js';
+import type { JobRun } from './job-run.js';
+import { startLoop } from './run-loop.js';
+import type { TaskRun } from './task-run.js';
+import { JobState, TaskState } from './types.js';
+
+/**
+ * The stage machine (contract rule 1): the oneshot task first; when it is done, every recurrent
+ * task's `init`, then all their run loops together. A failure anywhere ends the job, and nothing
+ * of a later stage starts.
+ */
+
+/** The oneshot task: its init, then its run loop (like any task's, until `done()`). */
+export function startOneshot<V>(job: JobRun<V>, run: TaskRun<V>): void {
+  run.started = true; // its init or run starts right now
+  run.state = TaskState.Running;
+  void driveOneshot(job, run);
+}
+
+async function driveOneshot<V>(job: JobRun<V>, run: TaskRun<V>): Promise<void> {
+  const { init, run: routine } = run.routines;
+  if (init !== undefined) {
+    try {
+      const r = init.call(run.routines, run.task);
+      if (isPromiseLike(r)) await r;
+    } catch (err) {
+      job.afterError(run, err);
+      return;
+    }
+  }
+  if (routine === undefined || run.doneCalled) job.taskFinished(run);
+  else if (!job.ending) startLoop(job, run, routine);
+}
+
+/** The recurrent stage: every `init` (synchronous ones inline), then `allInitsCompleted`. */
+export function startRecurrent<V>(job: JobRun<V>): void {
+  job.state = JobState.RecurrentRunning;
+  job.host.recurrentStarted();
+  const runs = job.recurrent;
+  job.pendingInits = runs.length + 1; // +1: the loop below holds the stage open
+  for (const run of runs) {
+    if (job.ending) return;
+    run.state = TaskState.Running;
+    if (run.idleTimeout !== undefined) armIdleWatchdog(job, run);
+    const init = run.routines.init;
+    // The finalizer is owed once init starts, or run when there is no init (rule 7).
+    run.started = init !== undefined || run.routines.run === undefined;
+    if (init === undefined) {
+      initCompleted(job, run);
+      continue;
+    }
+    let result: unknown;
+    try {
+      result = init.call(run.routines, run.task);
+    } catch (err) {
+      job.fail(run, err);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        () => initCompleted(job, run),
+        (err: unknown) => job.fail(run, err),
+      );
+    } else {
+      initCompleted(job, run);
+    }
+  }
+  allInitsCompleted(job);
+}
+
+/** A task without `run` (or that called `done()` in `init`) is finished when its init is. */
+function initCompleted<V>(job: JobRun<V>, run: TaskRun<V>): void {
+  if (run.routines.run === undefined || run.doneCalled) job.taskFinished(run);
+  allInitsCompleted(job);
+}
+
+/** Counts down the inits; the last one starts every run loop together. */
+function allInitsCompleted<V>(job: JobRun<V>): void {
+  if (--job.pendingInits !== 0 || job.ending) return;
+  for (const run of job.recurrent) {
+    if (job.ending) return;
+    const routine = run.routines.run;
+    if (routine !== undefined && !run.counted) startLoop(job, run, routine);
+  }
+}
