@@ -9,6 +9,10 @@ export interface ScenarioResult {
   unit: string;
   /** The issue's target for `job`, as a maximum ratio against the baseline. */
   target?: number;
+  /** The issue's target for `job` as an absolute maximum, in `unit`. */
+  limit?: number;
+  /** The issue's target: `job` is the lowest of all columns. */
+  fastest?: boolean;
   values: Partial<Record<Column, number>>;
   notes?: string[];
 }

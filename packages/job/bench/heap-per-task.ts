@@ -1,9 +1,10 @@
 // Scenario 4: heap bytes per pending task (started, blocked in an await on the job signal).
-import { setMaxListeners } from 'node:events';
+// Baseline: the hand-written group (hand-group.ts). Target (issue 17): ≤ 1 KiB for the job.
 import { Effect, Fiber } from 'effect';
 import { run as effectionRun, spawn, suspend } from 'effection';
 import { Job } from '../src/index.js';
 import { blocked, gc, immediate, median, report } from './common.js';
+import { type HandTask, startGroup } from './hand-group.js';
 
 const N = 10_000;
 
@@ -25,14 +26,12 @@ async function perTask(start: () => Promise<() => Promise<void>>, rounds = 7): P
 
 const values = {
   baseline: await perTask(async () => {
-    const ac = new AbortController();
-    setMaxListeners(0, ac.signal);
-    const ps: Promise<unknown>[] = new Array(N);
-    for (let i = 0; i < N; i++) ps[i] = (async () => blocked(ac.signal))();
-    const all = Promise.allSettled(ps);
+    const tasks: HandTask[] = new Array(N);
+    for (let i = 0; i < N; i++) tasks[i] = { run: (signal) => blocked(signal) };
+    const group = startGroup(tasks);
     return async () => {
-      ac.abort();
-      await all;
+      group.controller.abort();
+      await group.done;
     };
   }),
   job: await perTask(async () => {
@@ -66,4 +65,10 @@ const values = {
   }, 2),
 };
 
-report({ id: 'heap-per-task', title: 'heap per pending task', unit: 'bytes', values });
+report({
+  id: 'heap-per-task',
+  title: 'heap per pending task',
+  unit: 'bytes',
+  limit: 1024,
+  values,
+});
