@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, HelpRequested, parseConfig } from './config.js';
 import { ConfigError } from './errors.js';
@@ -87,6 +90,53 @@ describe('parseConfig', () => {
       for (const v of ENV_VARS) expect((err as HelpRequested).text).toContain(v);
     }
     expect(ENV_VARS).toContain('TCPB_IDLE_TIMEOUT');
-    expect(ENV_VARS).toHaveLength(17);
+    expect(ENV_VARS).toHaveLength(24);
+  });
+
+  it('queue and check-period defaults follow the connect timeout and the check interval', () => {
+    const c = parseConfig(
+      ['-u', 'a:1', '--connect-timeout', '1500', '--health-interval', '300'],
+      {},
+    );
+    expect(c).toMatchObject({
+      queueTimeout: 1500,
+      queueMax: 1024,
+      healthFastInterval: 250,
+      healthDownInterval: 300,
+      upstreamMaxConns: 0,
+      adminToken: undefined,
+    });
+    const d = parseConfig(['-u', 'a:1'], {
+      TCPB_QUEUE_TIMEOUT: '0',
+      TCPB_QUEUE_MAX: '5',
+      TCPB_HEALTH_DOWNINTER: '100',
+      TCPB_HEALTH_FASTINTER: '50',
+    });
+    expect(d).toMatchObject({
+      queueTimeout: 0,
+      queueMax: 5,
+      healthDownInterval: 100,
+      healthFastInterval: 50,
+    });
+  });
+
+  it('the admin token: from the flag, the env or a file; too short or both is an error', () => {
+    expect(parseConfig(['-u', 'a:1', '--admin-token', 'secret-123'], {}).adminToken).toBe(
+      'secret-123',
+    );
+    expect(parseConfig(['-u', 'a:1'], { TCPB_ADMIN_TOKEN: 'secret-456' }).adminToken).toBe(
+      'secret-456',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'tcpb-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'from-a-file-789\n');
+    expect(parseConfig(['-u', 'a:1', '--admin-token-file', file], {}).adminToken).toBe(
+      'from-a-file-789',
+    );
+    expect(() => parseConfig(['-u', 'a:1', '--admin-token', 'short'], {})).toThrow(/--admin-token/);
+    expect(() =>
+      parseConfig(['-u', 'a:1', '--admin-token-file', join(dir, 'missing')], {}),
+    ).toThrow(/--admin-token-file/);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   envVarsOf,
@@ -32,6 +33,18 @@ export interface ProxyConfig {
   readonly healthInterval: number;
   readonly healthRise: number;
   readonly healthFall: number;
+  /** Check period while an upstream's state is changing (HAProxy's fastinter). */
+  readonly healthFastInterval: number;
+  /** Check period while an upstream is down (HAProxy's downinter). */
+  readonly healthDownInterval: number;
+  /** Open connections per upstream beyond which it takes no new one; 0 = no limit. */
+  readonly upstreamMaxConns: number;
+  /** How long a connection may wait for an upstream when none can take it; 0 = no queue. */
+  readonly queueTimeout: number;
+  /** Connections that may wait at once per pool; beyond it they are closed at once. */
+  readonly queueMax: number;
+  /** Bearer token of the runtime API's mutating calls; undefined: they are refused. Never logged. */
+  readonly adminToken: string | undefined;
   /** 0 resolves host names once, at start. */
   readonly dnsInterval: number;
   readonly drainTimeout: number;
@@ -128,6 +141,41 @@ export function createCli(): Command {
           .default(3),
       )
       .addOption(
+        opt(
+          '--health-fastinter <ms>',
+          'check period while an upstream is changing state (default: min(250, health-interval))',
+        ).argParser(integer(1, DAY)),
+      )
+      .addOption(
+        opt(
+          '--health-downinter <ms>',
+          'check period while an upstream is down (default: min(500, health-interval))',
+        ).argParser(integer(1, DAY)),
+      )
+      .addOption(
+        opt('--upstream-max-conns <n>', 'open connections per upstream, 0 = unlimited')
+          .argParser(integer(0, 1_000_000))
+          .default(0),
+      )
+      .addOption(
+        opt(
+          '--queue-timeout <ms>',
+          'hold a connection this long when no upstream can take it, 0 = close at once (default: connect-timeout)',
+        ).argParser(integer(0, DAY)),
+      )
+      .addOption(
+        opt('--queue-max <n>', 'connections held waiting for an upstream, per pool')
+          .argParser(integer(0, 1_000_000))
+          .default(1024),
+      )
+      .addOption(
+        opt(
+          '--admin-token <token>',
+          'bearer token for the runtime API (mutating calls are refused without one)',
+        ),
+      )
+      .addOption(opt('--admin-token-file <path>', 'read the runtime API token from this file'))
+      .addOption(
         opt('--dns-interval <ms>', 're-resolve upstream host names this often, 0 = only at start')
           .argParser(integer(0, DAY))
           .default(10_000),
@@ -177,18 +225,33 @@ export function parseConfig(
     throw new ConfigError('option --upstream: at least one upstream needs a weight above 0');
   }
   const workers = o.workers as number;
+  const healthInterval = o.healthInterval as number;
+  const connectTimeout = o.connectTimeout as number;
   return Object.freeze({
     port: o.port as number,
     host: o.host as string,
     upstreams: Object.freeze(upstreams),
     strategy: o.strategy as StrategyName,
     maxConns: o.maxConns as number,
-    connectTimeout: o.connectTimeout as number,
+    connectTimeout,
     retries: o.retries as number,
     idleTimeout: o.idleTimeout as number,
-    healthInterval: o.healthInterval as number,
+    healthInterval,
     healthRise: o.healthRise as number,
     healthFall: o.healthFall as number,
+    // Down and changing upstreams are checked more often than steady ones, never less often.
+    healthFastInterval:
+      (o.healthFastinter as number | undefined) ?? Math.max(1, Math.min(250, healthInterval)),
+    healthDownInterval:
+      (o.healthDowninter as number | undefined) ?? Math.max(1, Math.min(500, healthInterval)),
+    upstreamMaxConns: o.upstreamMaxConns as number,
+    // HAProxy's default when `timeout queue` is unset: the connect timeout.
+    queueTimeout: (o.queueTimeout as number | undefined) ?? connectTimeout,
+    queueMax: o.queueMax as number,
+    adminToken: adminTokenOf(
+      o.adminToken as string | undefined,
+      o.adminTokenFile as string | undefined,
+    ),
     dnsInterval: o.dnsInterval as number,
     drainTimeout: o.drainTimeout as number,
     metricsPort: o.metricsPort as number | undefined,
@@ -198,10 +261,42 @@ export function parseConfig(
   });
 }
 
+/** The token from the flag, or the first line of the file; a blank one is an error, not "no auth". */
+function adminTokenOf(flag: string | undefined, file: string | undefined): string | undefined {
+  if (flag !== undefined && file !== undefined) {
+    throw new ConfigError('options --admin-token and --admin-token-file: give one, not both');
+  }
+  let token = flag;
+  if (file !== undefined) {
+    try {
+      token = (readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '').trim();
+    } catch (err) {
+      throw new ConfigError(
+        `option --admin-token-file: cannot read ${file} (${(err as Error).message})`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  if (token === undefined) return undefined;
+  if (token.trim().length < 8) {
+    throw new ConfigError('option --admin-token: the token must be at least 8 characters');
+  }
+  return token.trim();
+}
+
 /** Defaults for in-process use (tests, other workspaces): parseConfig with only the upstreams. */
 export function defaultConfig(
   overrides: Partial<ProxyConfig> & Pick<ProxyConfig, 'upstreams'>,
 ): ProxyConfig {
   const base = parseConfig(['-u', '127.0.0.1:1'], {});
-  return Object.freeze({ ...base, ...overrides });
+  // Defaults derived from other settings follow the overrides, as they do on the command line.
+  const interval = overrides.healthInterval ?? base.healthInterval;
+  const derived = {
+    queueTimeout: overrides.connectTimeout ?? base.connectTimeout,
+    healthFastInterval: Math.max(1, Math.min(250, interval)),
+    healthDownInterval: Math.max(1, Math.min(500, interval)),
+  };
+  return Object.freeze({ ...base, ...derived, ...overrides });
 }

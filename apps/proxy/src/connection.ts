@@ -2,9 +2,10 @@ import type { Socket } from 'node:net';
 import { Job, type Logger as JobLogger, type Task, type TaskRoutines } from '@tcpbalancer/job';
 import type { Strategy } from './balancing/strategy.js';
 import { type CancelSlot, connectUpstream } from './connect-upstream.js';
-import { NoUpstreamError, PeerError } from './errors.js';
+import { NoUpstreamError, PeerError, QueueTimeoutError, ShutdownError } from './errors.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import type { QueueDropReason, QueueTicket, WaitQueue } from './wait-queue.js';
 
 /** What every connection's job needs from the proxy around it. */
 export interface ConnectionContext {
@@ -12,6 +13,8 @@ export interface ConnectionContext {
   readonly strategy: Strategy;
   readonly connectTimeout: number;
   readonly retries: number;
+  /** The pool's wait queue; undefined when queueing is off (`--queue-timeout 0`). */
+  readonly queue: WaitQueue | undefined;
   /** For the job's own reports (a finalizer that throws); the proxy's logger. */
   readonly logger: JobLogger;
   /** A connect attempt to `up` failed (the connection may still succeed on another one). */
@@ -113,6 +116,10 @@ export class Connection {
   idleMark = 0;
   idleSince = Date.now();
   attempts = 0;
+  /** Time spent waiting in the pool's queue (ms); 0 when it never waited. */
+  queuedMs = 0;
+  /** Why it left the queue without an upstream, if it did. */
+  queueDrop: QueueDropReason | undefined = undefined;
   readonly clientAddress: string;
   readonly clientPort: number;
   readonly job: Job<Connection>;
@@ -154,6 +161,8 @@ export class Connection {
     this.#holding = undefined;
     up.active--;
     this.ctx.pool.released(up);
+    // A slot of an upstream that was at its limit: the longest-waiting queued connection takes it.
+    if (up.maxConns > 0 && up.active === up.maxConns - 1) this.ctx.queue?.wakeOne();
   }
 
   /** The connect task's success: the upstream socket, its 'error' listener on in this tick. */
@@ -229,6 +238,62 @@ class ConnectTask implements TaskRoutines<Connection> {
     // the job's AbortSignal exist (see README, Benchmark: a job that never hands its signal out
     // could skip creating and aborting one).
     const job = task.job;
+    // The fast path is one round and never sees the queue. When a round finds no upstream that
+    // can take the connection, it waits in the pool's queue and runs another round on each wake.
+    let ticket: QueueTicket | undefined;
+    try {
+      for (;;) {
+        const lastError = await this.#round(task);
+        if (lastError === true) return;
+        const queue = ctx.queue;
+        const noUpstream = new NoUpstreamError(
+          conn.attempts === 0
+            ? 'no upstream available'
+            : `no upstream reachable after ${conn.attempts} attempts`,
+          { cause: lastError },
+        );
+        if (queue === undefined) throw noUpstream;
+        if (ticket === undefined) {
+          try {
+            ticket = queue.enter();
+          } catch (err) {
+            // Full (counted by the queue), or closed by a drain.
+            conn.queueDrop = err instanceof ShutdownError ? 'draining' : 'queue-full';
+            throw err;
+          }
+        }
+        try {
+          await ticket.wait(this.#pending);
+        } catch (err) {
+          if (err instanceof QueueTimeoutError) {
+            queue.drop('queue-timeout');
+            conn.queueDrop = 'queue-timeout';
+            throw new QueueTimeoutError(err.message, { cause: lastError });
+          }
+          if (err instanceof ShutdownError && job.interruptedBy === undefined) {
+            queue.drop('draining');
+            conn.queueDrop = 'draining';
+          }
+          throw err;
+        }
+        if (job.interruptedBy !== undefined) throw job.interruptedBy.error;
+      }
+    } finally {
+      if (ticket !== undefined) {
+        conn.queuedMs = performance.now() - ticket.enteredAt;
+        ticket.leave();
+      }
+    }
+  }
+
+  /**
+   * Up to 1 + retries connect attempts on upstreams the strategy picks. `true` when connected;
+   * otherwise the last connect error (undefined when nothing could be picked).
+   */
+  async #round(task: Task<Connection>): Promise<true | unknown> {
+    const { conn } = this;
+    const { ctx } = conn;
+    const job = task.job;
     let tried: Set<Upstream> | undefined;
     let lastError: unknown;
     for (let attempt = 0; attempt <= ctx.retries; attempt++) {
@@ -260,14 +325,9 @@ class ConnectTask implements TaskRoutines<Connection> {
       up.connectSucceeded();
       // Written before the relay is wired, so it precedes every client byte.
       if (ctx.upstreamPreface !== undefined) socket.write(ctx.upstreamPreface(conn));
-      return;
+      return true;
     }
-    throw new NoUpstreamError(
-      conn.attempts === 0
-        ? 'no upstream available'
-        : `no upstream reachable after ${conn.attempts} attempts`,
-      { cause: lastError },
-    );
+    return lastError;
   }
 
   finalize(task: Task<Connection>): void {

@@ -17,7 +17,20 @@ export class ConfigError extends ProxyError {
 
 /** No upstream could be reached for a connection (all down, or every attempt failed). */
 export class NoUpstreamError extends ProxyError {
-  override readonly code = 'ERR_NO_UPSTREAM';
+  override readonly code: string = 'ERR_NO_UPSTREAM';
+}
+
+/**
+ * The connection waited in its pool's queue for `--queue-timeout` ms and no upstream became
+ * usable. A NoUpstreamError: code that matches the class still sees "no upstream".
+ */
+export class QueueTimeoutError extends NoUpstreamError {
+  override readonly code: string = 'ERR_QUEUE_TIMEOUT';
+}
+
+/** No upstream could take the connection and its pool's queue already held `--queue-max`. */
+export class QueueFullError extends NoUpstreamError {
+  override readonly code: string = 'ERR_QUEUE_FULL';
 }
 
 /** Connecting to one upstream failed or timed out; `cause` holds the socket error. */

@@ -1,6 +1,13 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { type ClientIdentity, Connection, type ConnectionContext } from './connection.js';
-import { IdleTimeoutError, NoUpstreamError, PeerError, ShutdownError } from './errors.js';
+import {
+  IdleTimeoutError,
+  NoUpstreamError,
+  PeerError,
+  QueueFullError,
+  QueueTimeoutError,
+  ShutdownError,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { PoolRuntime } from './pool-runtime.js';
@@ -35,6 +42,8 @@ export interface ListenerStats {
   readonly active: number;
   readonly total: number;
   readonly refused: Readonly<Record<string, number>>;
+  /** Connections that left a pool's wait queue without an upstream: `pool` → reason → count. */
+  readonly queueDropped: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Why a connection ended, as logged and as the duration histogram's label. */
@@ -42,6 +51,8 @@ function endReason(err: unknown): string {
   if (err === undefined) return 'closed';
   if (err instanceof IdleTimeoutError) return 'idle-timeout';
   if (err instanceof ShutdownError) return 'shutdown';
+  if (err instanceof QueueTimeoutError) return 'queue-timeout';
+  if (err instanceof QueueFullError) return 'queue-full';
   if (err instanceof NoUpstreamError) return 'no-upstream';
   if (err instanceof PeerError)
     return err.code === 'ERR_CLIENT_SOCKET' ? 'client-error' : 'upstream-error';
@@ -67,6 +78,8 @@ export class Listener {
   draining = false;
   port = 0;
   readonly #refused = new Map<string, number>();
+  /** pool → reason → connections of this listener that left that pool's queue without an upstream. */
+  readonly queueDrops = new Map<string, Map<string, number>>();
   readonly #deps: ListenerDeps;
   readonly #log: Logger;
   readonly #gateOf: GateFactory;
@@ -191,6 +204,7 @@ export class Listener {
       strategy: pr.strategy,
       connectTimeout: c.connectTimeout,
       retries: c.retries,
+      queue: pr.queue,
       logger,
       onConnectFailure(up, err) {
         metrics.connectFailures.inc({ upstream: up.key, ...metrics.poolLabel(pr.name) });
@@ -226,12 +240,20 @@ export class Listener {
     const reason = endReason(err);
     const durationMs = performance.now() - conn.startedAt;
     this.#durationOf(reason).observe(durationMs / 1000);
-    if (reason === 'no-upstream') {
+    const noUpstream =
+      reason === 'no-upstream' || reason === 'queue-timeout' || reason === 'queue-full';
+    if (noUpstream) {
       this.#refused.set(reason, (this.#refused.get(reason) ?? 0) + 1);
       this.#deps.metrics.refused.inc({ reason, ...this.#deps.metrics.listenerLabel(this.name) });
     }
+    const poolName = (conn.ctx as PoolContext).poolName;
+    if (conn.queueDrop !== undefined) {
+      let byReason = this.queueDrops.get(poolName);
+      if (byReason === undefined) this.queueDrops.set(poolName, (byReason = new Map()));
+      byReason.set(conn.queueDrop, (byReason.get(conn.queueDrop) ?? 0) + 1);
+    }
     // The line is built only when it is written (a per-connection object and strings otherwise).
-    const warn = reason === 'no-upstream' || reason === 'error';
+    const warn = noUpstream || reason === 'error';
     const log = this.#log;
     if (log.isLevelEnabled(warn ? 'warn' : 'info')) {
       const line: Record<string, unknown> = {
@@ -243,9 +265,11 @@ export class Listener {
         reason,
         attempts: conn.attempts,
       };
-      if (this.#deps.labelled) {
+      if (conn.queuedMs > 0) line.queuedMs = Math.round(conn.queuedMs * 10) / 10;
+      // A client closed for want of an upstream names where it was, configured by flags or not.
+      if (this.#deps.labelled || noUpstream || conn.queueDrop !== undefined) {
         line.listener = this.name;
-        line.pool = (conn.ctx as PoolContext).poolName;
+        line.pool = poolName;
       }
       if (reason !== 'closed') line.err = err;
       if (warn) log.warn(line, 'connection closed');
@@ -364,6 +388,9 @@ export class Listener {
       active: this.active,
       total: this.total,
       refused: Object.fromEntries(this.#refused),
+      queueDropped: Object.fromEntries(
+        [...this.queueDrops].map(([pool, m]) => [pool, Object.fromEntries(m)]),
+      ),
     };
   }
 }

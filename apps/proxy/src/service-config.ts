@@ -72,6 +72,14 @@ export interface PoolConfig {
   readonly healthRise: number;
   readonly healthFall: number;
   readonly dnsInterval: number;
+  /** Check period while an upstream is changing state / while it is down (issue 14). */
+  readonly healthFastInterval: number;
+  readonly healthDownInterval: number;
+  /** Open connections per upstream; 0 = no limit. */
+  readonly upstreamMaxConns: number;
+  /** How long a connection may wait for an upstream (0 = no queue), and how many may wait. */
+  readonly queueTimeout: number;
+  readonly queueMax: number;
   /** Send a PROXY protocol header of this version as the first bytes to the upstream. */
   readonly proxyProtocol?: 1 | 2;
 }
@@ -112,5 +120,10 @@ export function poolFromFlags(
     healthRise: c.healthRise,
     healthFall: c.healthFall,
     dnsInterval: c.dnsInterval,
+    healthFastInterval: c.healthFastInterval,
+    healthDownInterval: c.healthDownInterval,
+    upstreamMaxConns: c.upstreamMaxConns,
+    queueTimeout: c.queueTimeout,
+    queueMax: c.queueMax,
   });
 }

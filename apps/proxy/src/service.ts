@@ -1,10 +1,12 @@
 import type { Random } from './balancing/strategy.js';
+import { ShutdownError } from './errors.js';
 import { createGate } from './gate.js';
 import { Listener, type ListenerStats } from './listener.js';
 import { type Logger, silentLogger } from './logger.js';
 import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
-import { PoolRuntime, type UpstreamStats } from './pool-runtime.js';
+import { registerOpsMetrics } from './ops-metrics.js';
+import { PoolRuntime, type QueueStats, queueStats, type UpstreamStats } from './pool-runtime.js';
 import { applyReload, type ReloadOutcome } from './reload.js';
 import { type Resolver, systemResolver } from './resolver.js';
 import type { ServiceConfig } from './service-config.js';
@@ -31,6 +33,8 @@ export interface PoolStats {
   readonly strategy: string;
   readonly healthy: boolean;
   readonly upstreams: number;
+  /** Its wait queue (issue 14); all zero when the queue is off. */
+  readonly queue: QueueStats;
 }
 
 export interface ServiceStats {
@@ -44,6 +48,8 @@ export interface ServiceStats {
     readonly refused: number;
     /** Bytes sitting in the proxy's socket buffers right now, all connections together. */
     readonly buffered: number;
+    /** Held in a pool's wait queue for an upstream (included in active). */
+    readonly queued: number;
   };
   /** Every pool's upstreams, each with its `pool`. */
   readonly upstreams: readonly UpstreamStats[];
@@ -101,6 +107,10 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
     { listeners: () => listeners.values(), pools: () => pools.values() },
     { defaultMetrics: options.defaultMetrics ?? true, labelled: options.labelled ?? true },
   );
+  registerOpsMetrics(metrics.registry, {
+    listeners: () => listeners.values(),
+    pools: () => pools.values(),
+  });
   const listenerDeps = {
     pool: (name: string) => pools.get(name),
     logger: log,
@@ -130,10 +140,12 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
       buffered += l.buffered();
     }
     const poolList = [...pools.values()];
+    let queued = 0;
+    for (const p of poolList) queued += p.queue?.length ?? 0;
     return {
       strategy: poolList[0]?.strategy.name ?? '',
       draining: closing !== undefined,
-      connections: { active, total, refused, buffered },
+      connections: { active, total, refused, buffered, queued },
       upstreams: poolList.flatMap((p) => p.upstreamStats()),
       listeners: [...listeners.values()].map((l) => l.stats()),
       pools: poolList.map((p) => ({
@@ -141,6 +153,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
         strategy: p.strategy.name,
         healthy: p.healthy,
         upstreams: p.pool.list.length,
+        queue: queueStats(p),
       })),
     };
   }
@@ -150,6 +163,9 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
   async function shutdown(graceMs: number): Promise<void> {
     const active = [...listeners.values()].reduce((n, l) => n + l.active, 0);
     if (active > 0) log.info({ active, drainTimeout: graceMs }, 'draining');
+    // Connections waiting for an upstream have nothing to finish: they are closed first.
+    const queueClosed = new ShutdownError('draining: closed while waiting for an upstream');
+    for (const p of pools.values()) p.closeQueue(queueClosed);
     for (const p of pools.values()) p.health.stop();
     await Promise.all([...listeners.values()].map((l) => l.close(graceMs)));
     for (const p of pools.values()) p.stop();

@@ -7,6 +7,11 @@ import type { UpstreamSpec } from './upstream-spec.js';
 
 /** While a host name has never resolved, it is retried this often even with --dns-interval 0. */
 const UNRESOLVED_RETRY_MS = 5000;
+/**
+ * A name that keeps failing is reported once with its cause, then at most once per this period
+ * with a count: a line (let alone a stack) every 5 s per dead name buries everything else.
+ */
+const DNS_WARN_EVERY_MS = 60_000;
 
 export interface UpstreamPoolOptions {
   readonly specs: readonly UpstreamSpec[];
@@ -16,6 +21,8 @@ export interface UpstreamPoolOptions {
   readonly health: HealthPolicy;
   readonly logger: Logger;
   readonly onStateChange?: StateChange;
+  /** Membership or a weight changed (not called from the constructor). */
+  readonly onListChange?: () => void;
 }
 
 interface SpecEntry {
@@ -24,6 +31,9 @@ interface SpecEntry {
   /** Its spec was removed by a reload: kept only until its endpoints' last connection ends. */
   retired?: boolean;
   resolved: boolean;
+  /** Lookups failed in a row, and when that was last logged. */
+  failures: number;
+  warnedAt: number;
   /** address → endpoint */
   readonly endpoints: Map<string, Upstream>;
 }
@@ -43,6 +53,8 @@ export class UpstreamPool implements Candidates<Upstream> {
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #stopped = false;
+  /** After the first resolution, new addresses start as `checking` rather than `up`. */
+  #started = false;
 
   constructor(opts: UpstreamPoolOptions) {
     this.#opts = opts;
@@ -55,6 +67,8 @@ export class UpstreamPool implements Candidates<Upstream> {
       spec,
       literal: isIP(spec.host) !== 0,
       resolved: false,
+      failures: 0,
+      warnedAt: 0,
       endpoints: new Map(),
     };
     if (e.literal) {
@@ -117,6 +131,7 @@ export class UpstreamPool implements Candidates<Upstream> {
   /** Resolves the host names once, then keeps re-resolving them in the background. */
   async start(): Promise<void> {
     await this.refresh();
+    this.#started = true;
     this.#schedule();
   }
 
@@ -172,11 +187,32 @@ export class UpstreamPool implements Candidates<Upstream> {
       const log = this.#opts.logger;
       if (addrs === undefined || addrs.length === 0) {
         // A failed lookup keeps the last known addresses: a DNS hiccup must not empty the pool.
-        log.warn(
-          { upstream: e.spec.text, err },
-          'dns resolution failed, keeping previous addresses',
-        );
+        e.failures++;
+        const now = Date.now();
+        if (e.failures === 1 || now - e.warnedAt >= DNS_WARN_EVERY_MS) {
+          e.warnedAt = now;
+          // The cause as code + message, not the error object: its stack says nothing here.
+          const cause = dnsCause(err);
+          if (e.failures === 1) {
+            log.warn(
+              { upstream: e.spec.text, cause, addresses: e.endpoints.size },
+              e.resolved
+                ? 'dns resolution failed, keeping previous addresses'
+                : 'upstream host name does not resolve',
+            );
+          } else {
+            log.warn(
+              { upstream: e.spec.text, cause, failures: e.failures, addresses: e.endpoints.size },
+              'dns resolution still failing',
+            );
+          }
+        }
         continue;
+      }
+      if (e.failures > 0) {
+        log.info({ upstream: e.spec.text, failures: e.failures }, 'dns resolution recovered');
+        e.failures = 0;
+        e.warnedAt = 0;
       }
       e.resolved = true;
       const seen = new Set<string>();
@@ -209,7 +245,14 @@ export class UpstreamPool implements Candidates<Upstream> {
       this.#opts.logger.warn({ upstream: up.key, from, to: up.state, why }, `upstream ${up.state}`);
       this.#opts.onStateChange?.(up, from, why);
     };
-    return new Upstream(spec, address, family === 6 ? 6 : 4, this.#opts.health, change);
+    return new Upstream(
+      spec,
+      address,
+      family === 6 ? 6 : 4,
+      this.#opts.health,
+      change,
+      this.#started ? 'checking' : 'up',
+    );
   }
 
   #rebuild(): void {
@@ -226,5 +269,21 @@ export class UpstreamPool implements Candidates<Upstream> {
     this.#entries = this.#entries.filter((e) => !e.retired || e.endpoints.size > 0);
     this.list = list;
     this.version++;
+    if (this.version > 1) this.#opts.onListChange?.();
   }
+
+  /** A weight or an operator's setting changed: strategies rebuild their state, waiters retry. */
+  changed(): void {
+    this.version++;
+    this.#opts.onListChange?.();
+  }
+}
+
+function dnsCause(err: unknown): string {
+  if (err === undefined) return 'no addresses';
+  const e = err as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return typeof e.code === 'string' && !message.includes(e.code)
+    ? `${e.code}: ${message}`
+    : message;
 }

@@ -1,7 +1,17 @@
 import type { Endpoint } from './balancing/strategy.js';
 import { formatHostPort, type UpstreamSpec } from './upstream-spec.js';
 
-export type UpstreamState = 'up' | 'down';
+/**
+ * Health: `checking` is an upstream not yet judged (a new address from DNS): it takes traffic,
+ * and its first check or connect decides.
+ */
+export type UpstreamState = 'up' | 'down' | 'checking';
+
+/**
+ * What the operator set (runtime API): `ready` takes new connections; `drain` takes none but
+ * keeps its open ones and its health checks; `maint` (disabled) takes none and is not checked.
+ */
+export type AdminState = 'ready' | 'drain' | 'maint';
 
 /** Thresholds that move an upstream between up and down. */
 export interface HealthPolicy {
@@ -9,6 +19,8 @@ export interface HealthPolicy {
   readonly fall: number;
   /** Passive failures may take an upstream down only when active checks can bring it back. */
   readonly passive: boolean;
+  /** Open connections per upstream beyond which it takes no new one (0 = no limit). */
+  readonly maxConns?: number;
 }
 
 export type StateChange = (upstream: Upstream, from: UpstreamState, why: string) => void;
@@ -20,7 +32,13 @@ export type StateChange = (upstream: Upstream, from: UpstreamState, why: string)
  */
 export class Upstream implements Endpoint {
   readonly key: string;
-  state: UpstreamState = 'up';
+  state: UpstreamState;
+  admin: AdminState = 'ready';
+  /**
+   * The operator's weight (runtime API) and the spec weight it replaced: a reload that changes
+   * the weight in the file drops the override (the file wins); one that keeps it keeps it.
+   */
+  #override: { weight: number; over: number } | undefined = undefined;
   /** Gone from DNS: no new connections; dropped from the pool when its last connection ends. */
   removed = false;
   /** Connections open or being opened. */
@@ -36,6 +54,10 @@ export class Upstream implements Endpoint {
   checkFails = 0;
   lastCheckError: string | undefined;
   lastChange = Date.now();
+  /** Results of the last CHECK_HISTORY active checks, oldest first: 1 passed, 0 failed. */
+  readonly checkHistory: number[] = [];
+  /** When the health checker next looks at it (ms since epoch). */
+  nextCheckAt = 0;
 
   constructor(
     /** Replaced by a config reload that keeps this host:port (a new weight). */
@@ -45,25 +67,85 @@ export class Upstream implements Endpoint {
     /** Replaced by a config reload (new rise/fall); the counts so far are kept. */
     public policy: HealthPolicy,
     private readonly onChange: StateChange,
+    initial: UpstreamState = 'up',
   ) {
     this.key = formatHostPort(address, spec.port);
+    this.state = initial;
+  }
+
+  get weight(): number {
+    const o = this.#override;
+    return o !== undefined && o.over === this.spec.weight ? o.weight : this.spec.weight;
+  }
+
+  /** Set by the operator (runtime API) rather than the config: kept across a reload that leaves the spec's weight alone. */
+  get weightOverridden(): boolean {
+    return this.#override !== undefined && this.#override.over === this.spec.weight;
+  }
+
+  /** Open connections beyond which no new one is given (0 = no limit). */
+  get maxConns(): number {
+    return this.policy.maxConns ?? 0;
   }
 
   get port(): number {
     return this.spec.port;
   }
 
-  get weight(): number {
-    return this.spec.weight;
-  }
-
+  /** Healthy, still in DNS, not drained or disabled, weight above 0. */
   get available(): boolean {
-    return this.state === 'up' && !this.removed && this.spec.weight > 0;
+    return this.state !== 'down' && this.admin === 'ready' && !this.removed && this.weight > 0;
   }
 
+  /** At its own connection limit: strategies skip it; the queue waits for a slot. */
+  get full(): boolean {
+    return this.maxConns > 0 && this.active >= this.maxConns;
+  }
+
+  /** May be tried by a connection waiting in the queue (a probe): not removed, drained or disabled. */
+  get probeable(): boolean {
+    return !this.removed && this.admin === 'ready' && this.weight > 0 && !this.full;
+  }
+
+  /** Between states: checked every fastinter rather than every interval. */
+  get transitional(): boolean {
+    return (
+      this.state === 'checking' ||
+      (this.state === 'up' && this.checkFails > 0) ||
+      (this.state === 'down' && this.checkOks > 0)
+    );
+  }
+
+  /**
+   * A real connection got through. One is proof enough to bring a down upstream back at once
+   * (HAProxy's rise counts checks; a served client is a stronger signal than a check).
+   */
   connectSucceeded(): void {
     this.total++;
     this.consecutiveFailures = 0;
+    if (this.state !== 'up') this.#recovered('a connection succeeded');
+  }
+
+  /** A queue probe (a connect made for waiting clients) got through. */
+  probeSucceeded(): void {
+    this.consecutiveFailures = 0;
+    if (this.state !== 'up') this.#recovered('a probe for queued connections succeeded');
+  }
+
+  /** Operator's weight (runtime API); strategies rebuild on the pool's version bump. */
+  setWeight(weight: number): void {
+    this.#override = { weight, over: this.spec.weight };
+  }
+
+  setAdmin(admin: AdminState): void {
+    this.admin = admin;
+    this.lastChange = Date.now();
+  }
+
+  #recovered(why: string): void {
+    this.checkFails = 0;
+    this.lastCheckError = undefined;
+    this.#set('up', why);
   }
 
   connectFailed(err: unknown): void {
@@ -71,7 +153,7 @@ export class Upstream implements Endpoint {
     this.consecutiveFailures++;
     if (
       this.policy.passive &&
-      this.state === 'up' &&
+      this.state !== 'down' &&
       this.consecutiveFailures >= this.policy.fall
     ) {
       this.checkOks = 0;
@@ -83,11 +165,15 @@ export class Upstream implements Endpoint {
   }
 
   checkResult(ok: boolean, err?: unknown): void {
+    this.checkHistory.push(ok ? 1 : 0);
+    if (this.checkHistory.length > CHECK_HISTORY) this.checkHistory.shift();
     if (ok) {
       this.checkFails = 0;
       this.checkOks++;
       this.lastCheckError = undefined;
-      if (this.state === 'down' && this.checkOks >= this.policy.rise) {
+      if (this.state === 'checking') {
+        this.#set('up', 'first check passed');
+      } else if (this.state === 'down' && this.checkOks >= this.policy.rise) {
         this.consecutiveFailures = 0;
         this.#set('up', `${this.checkOks} consecutive checks passed`);
       }
@@ -95,7 +181,10 @@ export class Upstream implements Endpoint {
       this.checkOks = 0;
       this.checkFails++;
       this.lastCheckError = describe(err);
-      if (this.state === 'up' && this.checkFails >= this.policy.fall) {
+      if (this.state === 'checking') {
+        // Never seen working: no benefit of the doubt beyond the first check.
+        this.#set('down', `first check failed: ${this.lastCheckError}`);
+      } else if (this.state === 'up' && this.checkFails >= this.policy.fall) {
         this.#set('down', `${this.checkFails} consecutive checks failed: ${this.lastCheckError}`);
       }
     }
@@ -109,7 +198,10 @@ export class Upstream implements Endpoint {
   }
 }
 
-function describe(err: unknown): string {
+/** Check results kept per upstream for /stats and the dashboard. */
+export const CHECK_HISTORY = 20;
+
+export function describe(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;

@@ -101,9 +101,10 @@ describe('connect failures', () => {
     s.destroy();
   });
 
-  it('all upstreams down: the client is closed at once, and it is logged and counted', async () => {
+  it('all upstreams down, queue off: the client is closed at once, and it is logged and counted', async () => {
     const p = await proxy([`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`], {
       retries: 5,
+      queueTimeout: 0,
     });
     const t0 = Date.now();
     const s = await connectTo(p.port);

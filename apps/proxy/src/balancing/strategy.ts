@@ -7,6 +7,8 @@ export interface Endpoint {
   readonly active: number;
   /** Up, still in DNS, weight above 0: may get new connections. */
   readonly available: boolean;
+  /** At its own connection limit (`--upstream-max-conns`): skipped until a connection ends. */
+  readonly full?: boolean;
 }
 
 /** The upstream list as the pool keeps it; `version` changes whenever membership or a weight does. */
@@ -42,5 +44,5 @@ export type StrategyName = (typeof STRATEGIES)[number];
 export type Random = () => number;
 
 export function eligible<E extends Endpoint>(e: E, tried: ReadonlySet<E> | undefined): boolean {
-  return e.available && (tried === undefined || !tried.has(e));
+  return e.available && e.full !== true && (tried === undefined || !tried.has(e));
 }
