@@ -249,7 +249,10 @@ export class Listener {
     const poolName = (conn.ctx as PoolContext).poolName;
     if (conn.queueDrop !== undefined) {
       let byReason = this.queueDrops.get(poolName);
-      if (byReason === undefined) this.queueDrops.set(poolName, (byReason = new Map()));
+      if (byReason === undefined) {
+        byReason = new Map();
+        this.queueDrops.set(poolName, byReason);
+      }
       byReason.set(conn.queueDrop, (byReason.get(conn.queueDrop) ?? 0) + 1);
     }
     // The line is built only when it is written (a per-connection object and strings otherwise).
