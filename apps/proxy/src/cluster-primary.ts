@@ -4,17 +4,26 @@ import { isMessage, type ToPrimary, type ToWorker } from './cluster-messages.js'
 import type { ProxyConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
+import type { ServiceConfig } from './service-config.js';
 
 export interface Primary {
   /** The port the workers share (with --port 0, the one ephemeral port they all got). */
   readonly port: number;
+  /** Every listener, as the first worker reported them. */
+  readonly listeners?: { name: string; host: string; port: number }[];
   readonly metricsPort?: number;
+  /**
+   * Sends a new config file's listeners and pools to every worker; resolves when all have
+   * applied it, rejects with the first worker's error otherwise.
+   */
+  reload(next: ServiceConfig): Promise<{ workers: number }>;
   /** Asks every worker to drain and waits for them to exit. Idempotent. */
   close(): Promise<void>;
 }
 
 const RESPAWN_DELAY_MS = 1000;
 const STATS_TIMEOUT_MS = 2000;
+const RELOAD_TIMEOUT_MS = 15_000;
 
 /**
  * The cluster primary: forks `config.workers` workers that each run a full balancer on the same
@@ -22,8 +31,17 @@ const STATS_TIMEOUT_MS = 2000;
  * accepted connections to the workers, so `--port 0` yields one ephemeral port shared by all of
  * them; the primary reports it once every worker is listening. A worker that dies is replaced.
  */
-export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<Primary> {
+export async function runPrimary(
+  config: ProxyConfig,
+  logger: Logger,
+  serviceConfig?: ServiceConfig,
+): Promise<Primary> {
   let closing: Promise<void> | undefined;
+  /** With a config file: the version every worker runs, sent to each one that starts. */
+  let current = serviceConfig;
+  let configSeq = 0;
+  const configWaiters = new Map<number, Map<number, (ok: boolean, error?: string) => void>>();
+  let listeners: { name: string; host: string; port: number }[] | undefined;
   let statsSeq = 0;
   const statsWaiters = new Map<
     number,
@@ -47,11 +65,18 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<P
           );
         }
         sharedPort ??= m.port;
+        listeners ??= m.listeners;
         if (++ready === config.workers) onAllReady?.(sharedPort);
       } else if (m.type === 'tcpb:stats-reply') {
         statsWaiters.get(m.id)?.(m);
+      } else if (m.type === 'tcpb:config-applied') {
+        configWaiters.get(m.id)?.get(w.id)?.(m.ok, m.error);
       }
     });
+    if (current !== undefined) {
+      const msg: ToWorker = { type: 'tcpb:config', id: ++configSeq, config: current };
+      w.send(msg);
+    }
     w.on('error', (err) => logger.warn({ err, worker: w.id }, 'worker channel error'));
     return w;
   };
@@ -116,9 +141,43 @@ export async function runPrimary(config: ProxyConfig, logger: Logger): Promise<P
     );
   }
 
+  async function reload(next: ServiceConfig): Promise<{ workers: number }> {
+    current = next;
+    const id = ++configSeq;
+    const list = workers();
+    const waiters = new Map<number, (ok: boolean, error?: string) => void>();
+    configWaiters.set(id, waiters);
+    try {
+      const results = await Promise.all(
+        list.map(
+          (w) =>
+            new Promise<string | undefined>((resolve) => {
+              const timer = setTimeout(
+                () => resolve(`worker ${w.id} did not answer`),
+                RELOAD_TIMEOUT_MS,
+              );
+              waiters.set(w.id, (ok, error) => {
+                clearTimeout(timer);
+                resolve(ok ? undefined : `worker ${w.id}: ${error}`);
+              });
+              const msg: ToWorker = { type: 'tcpb:config', id, config: next };
+              w.send(msg);
+            }),
+        ),
+      );
+      const failed = results.find((r) => r !== undefined);
+      if (failed !== undefined) throw new Error(failed);
+      return { workers: list.length };
+    } finally {
+      configWaiters.delete(id);
+    }
+  }
+
   return {
     port,
+    ...(listeners ? { listeners } : {}),
     ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+    reload,
     close() {
       closing ??= (async () => {
         const list = workers();

@@ -90,7 +90,7 @@ describe('parseConfig', () => {
       for (const v of ENV_VARS) expect((err as HelpRequested).text).toContain(v);
     }
     expect(ENV_VARS).toContain('TCPB_IDLE_TIMEOUT');
-    expect(ENV_VARS).toHaveLength(24);
+    expect(ENV_VARS).toHaveLength(27); // + TCPB_CONFIG, TCPB_WATCH_CONFIG, TCPB_PROXY_CONFIG
   });
 
   it('queue and check-period defaults follow the connect timeout and the check interval', () => {

@@ -9,7 +9,7 @@ import {
   parseCommandLine,
   withCommonOptions,
 } from '@tcpbalancer/cli';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
 import { ConfigError, ProxyError } from './errors.js';
 import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
@@ -54,6 +54,15 @@ export interface ProxyConfig {
   readonly workers: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
+  /**
+   * `--config FILE`: listeners and pools from the file; the flags above then give the defaults
+   * of what the file leaves out (see config-file.ts).
+   */
+  readonly configFile?: string;
+  /** `--check-config FILE`: validate the file, print the result, exit. */
+  readonly checkConfig?: string;
+  /** Re-read the config file when it changes (as SIGHUP does). */
+  readonly watchConfig: boolean;
 }
 
 /** Thrown by parseConfig for `--help`; `text` is the help to print (exit 0). */
@@ -195,12 +204,27 @@ export function createCli(): Command {
         opt('--workers <n>', 'worker processes sharing the port (node:cluster), 0 = one per CPU')
           .argParser(integer(0, 256))
           .default(1),
+      )
+      .addOption(
+        opt(
+          '--config <file>',
+          'listeners and pools from a YAML or JSON file (also TCPB_PROXY_CONFIG); flags give the defaults',
+        ),
+      )
+      .addOption(
+        new Option('--check-config <file>', 'validate a config file, print the result and exit'),
+      )
+      .addOption(
+        opt('--watch-config', 're-read the config file when it changes (SIGHUP always does)'),
       ),
   );
 }
 
 /** Every environment variable the proxy reads. */
-export const ENV_VARS: readonly string[] = envVarsOf(createCli());
+export const ENV_VARS: readonly string[] = Object.freeze([
+  ...envVarsOf(createCli()),
+  'TCPB_PROXY_CONFIG',
+]);
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
@@ -216,12 +240,21 @@ export function parseConfig(
     helpRequested: (text) => new HelpRequested(text),
   });
   const upstreams = (o.upstream as UpstreamSpec[] | undefined) ?? [];
-  if (upstreams.length === 0) {
+  // TCPB_CONFIG is the flag's own variable; TCPB_PROXY_CONFIG the per-program one.
+  const configFile = (o.config as string | undefined) ?? env.TCPB_PROXY_CONFIG;
+  const checkConfig = o.checkConfig as string | undefined;
+  const fileMode = configFile !== undefined || checkConfig !== undefined;
+  if (fileMode && (o.upstream as UpstreamSpec[] | undefined) !== undefined) {
+    throw new ConfigError(
+      'option --upstream cannot be combined with --config: put the upstreams in the file',
+    );
+  }
+  if (!fileMode && upstreams.length === 0) {
     throw new ConfigError(
       'option --upstream is required (or TCPB_UPSTREAM), e.g. -u 127.0.0.1:9000',
     );
   }
-  if (upstreams.every((u) => u.weight === 0)) {
+  if (!fileMode && upstreams.every((u) => u.weight === 0)) {
     throw new ConfigError('option --upstream: at least one upstream needs a weight above 0');
   }
   const workers = o.workers as number;
@@ -258,6 +291,9 @@ export function parseConfig(
     workers: workers === 0 ? availableParallelism() : workers,
     logLevel: o.logLevel as LogLevel,
     logPretty: o.logPretty as boolean,
+    ...(configFile !== undefined ? { configFile } : {}),
+    ...(checkConfig !== undefined ? { checkConfig } : {}),
+    watchConfig: (o.watchConfig as boolean | undefined) ?? false,
   });
 }
 

@@ -7,9 +7,14 @@ import cluster from 'node:cluster';
 import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';
 import { HelpRequested, type ProxyConfig, parseConfig } from './config.js';
+import { loadConfigFile } from './config-file.js';
+import { createReloader } from './config-reloader.js';
+import { watchConfigFile } from './config-watcher.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createProxy } from './proxy.js';
+import { createService } from './service.js';
+import type { ServiceConfig } from './service-config.js';
 
 function readConfig(): ProxyConfig {
   try {
@@ -25,6 +30,53 @@ function readConfig(): ProxyConfig {
     }
     throw err;
   }
+}
+
+/**
+ * `--config FILE`: read and validate it before anything binds (exit 2 with the first problem,
+ * naming its path in the file). `--check-config FILE`: the same, then exit.
+ */
+function readServiceConfig(config: ProxyConfig): ServiceConfig | undefined {
+  const file = config.checkConfig ?? config.configFile;
+  if (file === undefined) return undefined;
+  let service: ServiceConfig;
+  try {
+    service = loadConfigFile(file, config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tcpbalancer-proxy: ${err.message}\n`);
+      const all = (err as { errors?: readonly string[] }).errors ?? [];
+      if (config.checkConfig !== undefined) {
+        for (const line of all.slice(1))
+          process.stderr.write(`tcpbalancer-proxy: ${file}: ${line}\n`);
+      }
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (config.checkConfig !== undefined) {
+    process.stdout.write(
+      `${file}: ok (${service.listeners.length} listeners, ${service.pools.length} pools)\n`,
+    );
+    process.exit(0);
+  }
+  return service;
+}
+
+/** SIGHUP (and, with --watch-config, a change of the file) re-reads the config file. */
+function onReloadRequests(config: ProxyConfig, reload: (trigger: string) => Promise<boolean>) {
+  process.on('SIGHUP', () => void reload('SIGHUP'));
+  if (config.watchConfig && config.configFile !== undefined) {
+    watchConfigFile(config.configFile, () => void reload('watch'));
+  }
+}
+
+function listeningLine(
+  logger: Logger,
+  listeners: readonly { name: string; host: string; port: number }[],
+  extra: object,
+): void {
+  logger.info({ port: listeners[0]?.port, listeners, ...extra }, 'listening');
 }
 
 /** First SIGTERM/SIGINT: graceful `stop`. A second one: `force`. */
@@ -50,6 +102,8 @@ function onSignals(
 
 async function main(): Promise<void> {
   const config = readConfig();
+  // Only the cluster primary (or a single process) reads the file; workers get it from the primary.
+  const serviceConfig = cluster.isWorker ? undefined : readServiceConfig(config);
   const clustered = config.workers > 1;
   const base = clustered
     ? {
@@ -69,14 +123,27 @@ async function main(): Promise<void> {
   });
 
   if (clustered && cluster.isPrimary) {
-    const primary = await runPrimary(config, logger).catch((err: unknown) => {
+    const primary = await runPrimary(config, logger, serviceConfig).catch((err: unknown) => {
       logger.fatal({ err }, 'workers failed to start');
       return exit(1);
     });
-    logger.info(
-      { port: primary.port, host: config.host, workers: config.workers, strategy: config.strategy },
-      'listening',
-    );
+    if (serviceConfig !== undefined && config.configFile !== undefined) {
+      listeningLine(logger, primary.listeners ?? [], { workers: config.workers });
+      onReloadRequests(
+        config,
+        createReloader(config, config.configFile, (next) => primary.reload(next), logger),
+      );
+    } else {
+      logger.info(
+        {
+          port: primary.port,
+          host: config.host,
+          workers: config.workers,
+          strategy: config.strategy,
+        },
+        'listening',
+      );
+    }
     onSignals(
       () => primary.close(),
       () => primary.close(),
@@ -98,6 +165,35 @@ async function main(): Promise<void> {
     onSignals(
       () => proxy.close(),
       () => proxy.destroy(),
+      logger,
+      exit,
+    );
+    root.flush();
+    return;
+  }
+
+  if (serviceConfig !== undefined && config.configFile !== undefined) {
+    const service = createService(serviceConfig, {
+      logger,
+      labelled: true,
+      ...(config.metricsPort !== undefined
+        ? { metrics: { port: config.metricsPort, host: config.host } }
+        : {}),
+    });
+    const bound = await service.listen().catch((err: unknown) => {
+      logger.fatal({ err }, 'cannot listen');
+      return exit(1);
+    });
+    listeningLine(logger, bound.listeners, {
+      ...(bound.metricsPort !== undefined ? { metricsPort: bound.metricsPort } : {}),
+    });
+    onReloadRequests(
+      config,
+      createReloader(config, config.configFile, (next) => service.reload(next), logger),
+    );
+    onSignals(
+      () => service.close(),
+      () => service.destroy(),
       logger,
       exit,
     );
