@@ -9,12 +9,16 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
+import { loadPhotoCorpus } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { configureSharp } from '../src/resize.js';
-import { loadCorpus } from './corpus.js';
 
 const N = Number(process.env.BENCH_IMAGES ?? 30);
-const images = await loadCorpus(fileURLToPath(new URL('../.bench-corpus/', import.meta.url)));
+const images = await loadPhotoCorpus(
+  fileURLToPath(new URL('../.bench-corpus/', import.meta.url)),
+  undefined,
+  console.log,
+);
 /** BENCH_BIN: another build of the backend (an older commit's dist/main.js, for before/after). */
 const bin = process.env.BENCH_BIN || fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const child = spawn(

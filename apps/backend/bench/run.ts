@@ -19,9 +19,13 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
+import {
+  type PhotoImage as CorpusImage,
+  DEFAULT_PHOTO_SPEC as DEFAULT_SPEC,
+  loadPhotoCorpus,
+} from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { configureSharp } from '../src/resize.js';
-import { type CorpusImage, DEFAULT_SPEC, loadCorpus } from './corpus.js';
 
 const env = (name: string, dflt: number) => {
   const v = process.env[name];
@@ -165,7 +169,7 @@ async function main() {
     pngAlpha: DEFAULT_SPEC.pngAlpha * SCALE,
     webp: DEFAULT_SPEC.webp * SCALE,
   };
-  const images = await loadCorpus(corpusDir, spec);
+  const images = await loadPhotoCorpus(corpusDir, spec, console.log);
   const total = images.length * PASSES;
   const mb = images.reduce((s, i) => s + i.data.length, 0) / 1e6;
   console.log(

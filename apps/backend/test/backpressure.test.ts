@@ -1,13 +1,13 @@
 import { FrameType } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FramePeer,
   killAll,
   metricsText,
   metricValue,
   noise,
   type Spawned,
   startBackend,
-  TestClient,
 } from './helpers.js';
 
 let backend: Spawned;
@@ -29,8 +29,8 @@ describe('--max-inflight', () => {
     const n = 20;
     const total = n * img.length;
     expect(total).toBeGreaterThan(10 * 1024 * 1024); // well past the loopback socket buffers
-    const c = await TestClient.connect(backend.port);
-    for (let i = 1; i <= n; i++) c.request({ width: 500, format: 'jpeg' }, img, i);
+    const c = await FramePeer.connect(backend.port);
+    for (let i = 1; i <= n; i++) c.send({ width: 500, format: 'jpeg' }, img, i);
     let maxInflight = 0;
     let minBacklog = Number.POSITIVE_INFINITY;
     let samples = 0;
@@ -67,11 +67,11 @@ describe('--max-inflight', () => {
       '0',
     ]);
     const img = await noise(300, 200).png().toBuffer();
-    const c = await TestClient.connect(b.port);
+    const c = await FramePeer.connect(b.port);
     c.socket.pause(); // never read
     // Large answers (PNG of noise, ~1 MB each) fill the socket buffers quickly.
     for (let i = 1; i <= 40; i++)
-      c.request({ width: 600, height: 600, fit: 'fill', format: 'png' }, img, i);
+      c.send({ width: 600, height: 600, fit: 'fill', format: 'png' }, img, i);
     const t0 = performance.now();
     let text = '';
     for (;;) {
@@ -83,6 +83,7 @@ describe('--max-inflight', () => {
     expect(metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
     expect(metricValue(text, 'tcpb_backend_requests_total')).toBeLessThan(40);
     c.destroy();
-    await b.kill();
+    b.signal('SIGKILL');
+    await b.exited;
   });
 });

@@ -2,7 +2,7 @@ import { FrameType, parseResizeResponse } from '@tcpbalancer/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createBackend, defaultConfig } from '../src/index.js';
-import { noise, TestClient } from './helpers.js';
+import { FramePeer, noise } from './helpers.js';
 
 describe('createBackend in-process', () => {
   it('listens, answers, drains on close(), and close/destroy are idempotent', async () => {
@@ -14,8 +14,8 @@ describe('createBackend in-process', () => {
     expect(metricsPort).toBeUndefined();
     expect(backend.address?.port).toBe(port);
     const img = await noise(200, 150).jpeg().toBuffer();
-    const c = await TestClient.connect(port);
-    const ids = [c.request({ width: 50 }, img), c.request({ width: 60 }, img)];
+    const c = await FramePeer.connect(port);
+    const ids = [c.send({ width: 50 }, img), c.send({ width: 60 }, img)];
     await c.until((fs) => fs.length >= 1);
     expect(backend.connections).toBe(1);
     const closing = backend.close();

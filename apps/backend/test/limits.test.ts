@@ -5,13 +5,13 @@
 import { ErrorCode, encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FramePeer,
   killAll,
   metricsText,
   metricValue,
   noise,
   type Spawned,
   startBackend,
-  TestClient,
 } from './helpers.js';
 
 afterAll(killAll);
@@ -57,10 +57,10 @@ async function untilNoMoreResizes(b: Spawned, quietMs: number, maxMs: number) {
 }
 
 /** A peer that pipelines `n` requests with big answers and never reads. */
-async function nonReader(port: number, n: number): Promise<TestClient> {
-  const c = await TestClient.connect(port);
+async function nonReader(port: number, n: number): Promise<FramePeer> {
+  const c = await FramePeer.connect(port);
   c.socket.pause();
-  for (let i = 1; i <= n; i++) c.request(BIG_ANSWER, input, i);
+  for (let i = 1; i <= n; i++) c.send(BIG_ANSWER, input, i);
   return c;
 }
 
@@ -81,9 +81,9 @@ describe('a peer that pipelines and never reads', () => {
     expect(later.buffered).toBeLessThan(32 * MiB);
     expect(later.rss - before.rss).toBeLessThan(200 * MiB);
     // A well-behaved client is served meanwhile.
-    const good = await TestClient.connect(b.port);
+    const good = await FramePeer.connect(b.port);
     const small = await noise(64, 64).png().toBuffer();
-    const id = good.request({ width: 32, format: 'png' }, small);
+    const id = good.send({ width: 32, format: 'png' }, small);
     expect((await good.answer(id, 10_000)).type).toBe(FrameType.Response);
     good.destroy();
     // Backpressure, not loss: once the peer reads, every request is answered.
@@ -95,7 +95,8 @@ describe('a peer that pipelines and never reads', () => {
       Array.from({ length: 10 }, (_, i) => i + 1),
     );
     peers[0]!.destroy();
-    await b.kill();
+    b.signal('SIGKILL');
+    await b.exited;
   }, 90_000);
 });
 
@@ -121,8 +122,8 @@ describe('--max-buffered-bytes', () => {
     // socket is paused like every other — the request is not complete, not answered.
     const big = await noise(600, 600).jpeg({ quality: 95 }).toBuffer();
     expect(big.length).toBeGreaterThan(200 * 1024);
-    const c = await TestClient.connect(b.port);
-    const id = c.request({ width: 50, format: 'jpeg' }, big);
+    const c = await FramePeer.connect(b.port);
+    const id = c.send({ width: 50, format: 'jpeg' }, big);
     await sleep(1500);
     expect(c.frames).toHaveLength(0);
     expect((await metrics(b)).pauses).toBeGreaterThanOrEqual(1);
@@ -140,23 +141,24 @@ describe('--max-buffered-bytes', () => {
       expect(i).toBeLessThan(49);
       await sleep(100);
     }
-    await b.kill();
+    b.signal('SIGKILL');
+    await b.exited;
   }, 60_000);
 });
 
 describe('--max-conns', () => {
   it('beyond it a new connection gets ERR_BUSY (id 0) and is closed; a freed place is reusable', async () => {
     const b = await startBackend(['--max-conns', '2', '--metrics-port', '0']);
-    const ping = async (c: TestClient, id: number) => {
-      c.send(encodeFrameToBuffer(pingFrame(id)));
+    const ping = async (c: FramePeer, id: number) => {
+      c.writeRaw(encodeFrameToBuffer(pingFrame(id)));
       return (await c.answer(id, 5000)).type;
     };
-    const c1 = await TestClient.connect(b.port);
-    const c2 = await TestClient.connect(b.port);
+    const c1 = await FramePeer.connect(b.port);
+    const c2 = await FramePeer.connect(b.port);
     expect(await ping(c1, 1)).toBe(FrameType.Pong);
     expect(await ping(c2, 1)).toBe(FrameType.Pong);
 
-    const c3 = await TestClient.connect(b.port);
+    const c3 = await FramePeer.connect(b.port);
     await c3.waitClosed(5000);
     expect(c3.frames).toHaveLength(1);
     expect(c3.frames[0]).toMatchObject({
@@ -170,11 +172,12 @@ describe('--max-conns', () => {
       expect(i).toBeLessThan(50);
       await sleep(100);
     }
-    const c4 = await TestClient.connect(b.port);
+    const c4 = await FramePeer.connect(b.port);
     expect(await ping(c4, 7)).toBe(FrameType.Pong);
     expect((await metrics(b)).busy).toBe(1);
     c2.destroy();
     c4.destroy();
-    await b.kill();
+    b.signal('SIGKILL');
+    await b.exited;
   });
 });

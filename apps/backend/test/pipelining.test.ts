@@ -1,6 +1,6 @@
 import { FrameType, parseResizeResponse } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, noise, type Spawned, startBackend, TestClient } from './helpers.js';
+import { FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
 
 let backend: Spawned;
 beforeAll(async () => {
@@ -13,10 +13,10 @@ describe('pipelining', () => {
     // A big noisy image made into WebP (slow: ~1 s) first, then small fast ones on the same connection.
     const big = await noise(1200, 900).jpeg({ quality: 95 }).toBuffer();
     const small = await noise(64, 48).jpeg().toBuffer();
-    const c = await TestClient.connect(backend.port);
-    const bigId = c.request({ width: 1100, format: 'webp', name: 'big' }, big);
+    const c = await FramePeer.connect(backend.port);
+    const bigId = c.send({ width: 1100, format: 'webp', name: 'big' }, big);
     const smallIds = Array.from({ length: 6 }, (_, i) =>
-      c.request({ width: 16 + i, name: `small-${i}` }, small),
+      c.send({ width: 16 + i, name: `small-${i}` }, small),
     );
     await c.until((fs) => fs.length === 7, 30_000);
     const order = c.frames.map((f) => f.requestId);
@@ -40,11 +40,11 @@ describe('pipelining', () => {
   it('keeps many connections with many requests each apart', async () => {
     const img = await noise(120, 90).png().toBuffer();
     const clients = await Promise.all(
-      Array.from({ length: 4 }, () => TestClient.connect(backend.port)),
+      Array.from({ length: 4 }, () => FramePeer.connect(backend.port)),
     );
     for (const [k, c] of clients.entries()) {
       for (let i = 0; i < 10; i++)
-        c.request({ width: 10 + k * 10 + i, format: 'webp' }, img, 1000 + i);
+        c.send({ width: 10 + k * 10 + i, format: 'webp' }, img, 1000 + i);
     }
     await Promise.all(clients.map((c) => c.until((fs) => fs.length === 10)));
     for (const [k, c] of clients.entries()) {

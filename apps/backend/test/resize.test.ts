@@ -2,6 +2,7 @@ import { ErrorCode, FITS, FORMATS, FrameType, parseResizeResponse } from '@tcpba
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FramePeer,
   killAll,
   metricsText,
   metricValue,
@@ -9,11 +10,10 @@ import {
   type Spawned,
   solid,
   startBackend,
-  TestClient,
 } from './helpers.js';
 
 let backend: Spawned;
-let client: TestClient;
+let client: FramePeer;
 let jpeg400x300: Buffer;
 
 beforeAll(async () => {
@@ -25,7 +25,7 @@ beforeAll(async () => {
     '--max-pixels',
     '4000000',
   ]);
-  client = await TestClient.connect(backend.port);
+  client = await FramePeer.connect(backend.port);
   jpeg400x300 = await noise(400, 300).jpeg().toBuffer();
 });
 afterAll(async () => {
@@ -47,7 +47,7 @@ describe('resizing', () => {
     const sent = new Map<number, { fit: string; format: string | undefined }>();
     for (const fit of FITS) {
       for (const format of formats) {
-        const id = client.request(
+        const id = client.send(
           { width: 100, height: 100, fit, ...(format ? { format } : {}), name: `${fit}.${format}` },
           jpeg400x300,
         );
@@ -77,8 +77,8 @@ describe('resizing', () => {
   it('keeps the input format when none is asked, and keeps alpha in PNG and WebP', async () => {
     const png = await solid(64, 64, 4).png().toBuffer();
     const webp = await solid(64, 64, 4).webp().toBuffer();
-    const a = await client.answer(client.request({ width: 32 }, png));
-    const b = await client.answer(client.request({ width: 32 }, webp));
+    const a = await client.answer(client.send({ width: 32 }, png));
+    const b = await client.answer(client.send({ width: 32 }, webp));
     expect(parseResizeResponse(a.header).format).toBe('png');
     expect(parseResizeResponse(b.header).format).toBe('webp');
     expect((await sharp(a.payload).metadata()).hasAlpha).toBe(true);
@@ -87,10 +87,10 @@ describe('resizing', () => {
 
   it('honours quality', async () => {
     const lo = await client.answer(
-      client.request({ width: 300, format: 'jpeg', quality: 5 }, jpeg400x300),
+      client.send({ width: 300, format: 'jpeg', quality: 5 }, jpeg400x300),
     );
     const hi = await client.answer(
-      client.request({ width: 300, format: 'jpeg', quality: 95 }, jpeg400x300),
+      client.send({ width: 300, format: 'jpeg', quality: 95 }, jpeg400x300),
     );
     expect(lo.payload.length * 2).toBeLessThan(hi.payload.length);
   });
@@ -98,7 +98,7 @@ describe('resizing', () => {
   it('auto-orients from EXIF', async () => {
     // 400×300 pixels stored with orientation 6 (rotate 90° clockwise): displayed 300×400.
     const rotated = await noise(400, 300).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    const f = await client.answer(client.request({}, rotated));
+    const f = await client.answer(client.send({}, rotated));
     const h = parseResizeResponse(f.header);
     expect([h.width, h.height]).toEqual([300, 400]);
     const meta = await sharp(f.payload).metadata();
@@ -109,14 +109,14 @@ describe('resizing', () => {
   it('answers dry runs with the same shape and no payload', async () => {
     for (const fit of FITS) {
       const f = await client.answer(
-        client.request({ width: 100, height: 100, fit, format: 'webp', dryRun: true }, jpeg400x300),
+        client.send({ width: 100, height: 100, fit, format: 'webp', dryRun: true }, jpeg400x300),
       );
       const h = parseResizeResponse(f.header);
       expect(h).toMatchObject({ backend: 'resize-test', format: 'webp', bytes: 0, dryRun: true });
       expect([h.width, h.height]).toEqual(expected[fit]);
       expect(f.payload.length).toBe(0);
     }
-    const plain = await client.answer(client.request({ width: 200, dryRun: true }, jpeg400x300));
+    const plain = await client.answer(client.send({ width: 200, dryRun: true }, jpeg400x300));
     expect(parseResizeResponse(plain.header)).toMatchObject({
       width: 200,
       height: 150,
@@ -126,14 +126,14 @@ describe('resizing', () => {
 
   it('refuses an output over the pixel limit without doing it', async () => {
     const f = await client.answer(
-      client.request({ width: 4000, height: 4000, fit: 'fill' }, jpeg400x300),
+      client.send({ width: 4000, height: 4000, fit: 'fill' }, jpeg400x300),
     );
     expect(f.type).toBe(FrameType.Error);
     expect(f.header.code).toBe(ErrorCode.PixelLimit);
   });
 
   it('answers ping with pong carrying the same id', async () => {
-    client.send(
+    client.writeRaw(
       Buffer.from([0x54, 0x42, 1, 4, 0, 0, 0x30, 0x39, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
     const f = await client.answer(12345);

@@ -1,6 +1,6 @@
 import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, noise, type Spawned, startBackend, TestClient } from './helpers.js';
+import { FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
 
 const IDLE = 600;
 let backend: Spawned;
@@ -20,7 +20,7 @@ afterAll(killAll);
 
 describe('idle and trickle', () => {
   it('closes a silent peer after the idle timeout, saying why', async () => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     const ms = await c.waitClosed(5000);
     expect(ms).toBeGreaterThan(IDLE * 0.8);
     expect(ms).toBeLessThan(IDLE + 2500);
@@ -28,10 +28,10 @@ describe('idle and trickle', () => {
   });
 
   it('keeps a peer that sends complete frames, even slowly', async () => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, IDLE / 2));
-      const id = c.request({ width: 16 }, small);
+      const id = c.send({ width: 16 }, small);
       expect((await c.answer(id)).type).toBe(FrameType.Response);
     }
     expect(c.isClosed).toBe(false);
@@ -39,7 +39,7 @@ describe('idle and trickle', () => {
   });
 
   it('closes a peer that trickles a frame a byte at a time (bytes are not progress)', async () => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     const frame = encodeFrameToBuffer({
       type: FrameType.Request,
       requestId: 1,
@@ -48,7 +48,7 @@ describe('idle and trickle', () => {
     });
     let i = 0;
     const timer = setInterval(() => {
-      if (i < frame.length && !c.isClosed) c.send(frame.subarray(i, ++i));
+      if (i < frame.length && !c.isClosed) c.writeRaw(frame.subarray(i, ++i));
     }, 25);
     try {
       const ms = await c.waitClosed(6000);
@@ -62,9 +62,9 @@ describe('idle and trickle', () => {
 
   it('a frame must complete within --frame-timeout even while other work keeps the connection busy', async () => {
     const big = await noise(800, 600).jpeg().toBuffer();
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     // Keep a resize queue going (work is progress), and trickle another frame meanwhile.
-    for (let k = 0; k < 8; k++) c.request({ width: 1200, format: 'webp' }, big);
+    for (let k = 0; k < 8; k++) c.send({ width: 1200, format: 'webp' }, big);
     const frame = encodeFrameToBuffer({
       type: FrameType.Request,
       requestId: 99,
@@ -73,7 +73,7 @@ describe('idle and trickle', () => {
     });
     let i = 0;
     const timer = setInterval(() => {
-      if (i < frame.length && !c.isClosed) c.send(frame.subarray(i, ++i));
+      if (i < frame.length && !c.isClosed) c.writeRaw(frame.subarray(i, ++i));
     }, 40);
     try {
       const ms = await c.waitClosed(8000);
@@ -89,12 +89,12 @@ describe('idle and trickle', () => {
 
   it('a resize longer than the idle timeout is work, not idleness', async () => {
     const big = await noise(1000, 750).jpeg({ quality: 95 }).toBuffer();
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     const t0 = performance.now();
     // Three in a row with --concurrency 1: the later ones wait in the queue, then resize.
-    c.request({ width: 950, format: 'webp' }, big);
-    c.request({ width: 900, format: 'webp' }, big);
-    const f = await c.answer(c.request({ width: 850, format: 'webp' }, big), 20_000);
+    c.send({ width: 950, format: 'webp' }, big);
+    c.send({ width: 900, format: 'webp' }, big);
+    const f = await c.answer(c.send({ width: 850, format: 'webp' }, big), 20_000);
     const took = performance.now() - t0;
     expect(f.type).toBe(FrameType.Response);
     // Only meaningful if it did outlast the idle timeout (it does on these machines by far).

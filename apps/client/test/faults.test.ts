@@ -1,19 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { noiseImage, runApp } from '@tcpbalancer/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CLIENT_MAIN,
   type Cluster,
   lastJson,
   listFiles,
-  PROXY_MAIN,
   runCli,
   type Summary,
-  spawnServer,
   startCluster,
+  startProxyBin,
 } from './helpers.js';
 
 describe('faults mid-run (real backends, real proxy)', () => {
@@ -29,17 +26,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
     faultInput = path.join(work, 'in');
     await mkdir(faultInput);
     const makeImages = async () => {
-      const noise = await sharp({
-        create: {
-          width: 900,
-          height: 700,
-          channels: 3,
-          background: '#000',
-          noise: { type: 'gaussian', mean: 128, sigma: 40 },
-        },
-      })
-        .jpeg({ quality: 90 })
-        .toBuffer();
+      const noise = await noiseImage(900, 700).jpeg({ quality: 90 }).toBuffer();
       for (let i = 0; i < N; i++) {
         await writeFile(path.join(faultInput, `img-${String(i).padStart(2, '0')}.jpg`), noise);
       }
@@ -62,11 +49,11 @@ describe('faults mid-run (real backends, real proxy)', () => {
     out: string,
     retries: number,
     onSaved: (n: number) => void,
-  ): Promise<{ code: number | null; stdout: string }> {
-    const child = spawn(
-      process.execPath,
+  ): Promise<{ code: number | string; stdout: string }> {
+    let saved = 0;
+    const r = await runApp(
+      'client',
       [
-        CLIENT_MAIN,
         '--proxy',
         `127.0.0.1:${cluster.proxy.port}`,
         '--input',
@@ -85,28 +72,15 @@ describe('faults mid-run (real backends, real proxy)', () => {
         '--log-level',
         'debug',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        inheritEnv: false,
+        timeoutMs: 50_000,
+        onLine: (line, stream) => {
+          if (stream === 'stderr' && line.includes('"msg":"saved"')) onSaved(++saved);
+        },
+      },
     );
-    let stdout = '';
-    let saved = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      const n = (d.toString().match(/"msg":"saved"/g) ?? []).length;
-      for (let i = 0; i < n; i++) onSaved(++saved);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error('client did not finish'));
-      }, 50_000);
-      child.on('exit', (c) => {
-        clearTimeout(t);
-        setImmediate(() => resolve(c));
-      });
-    });
-    return { code, stdout };
+    return { code: r.code, stdout: r.stdout };
   }
 
   function expectAllOnce(stdout: string, files: string[]): Summary {
@@ -124,7 +98,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
     const r = await runWithFault(out, 5, (n) => {
       if (!killed && n >= 6) {
         killed = true;
-        cluster.backends[1]?.child.kill('SIGKILL');
+        cluster.backends[1]?.signal('SIGKILL');
       }
     });
     expect(killed).toBe(true);
@@ -138,12 +112,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
     let restarted: Promise<void> | undefined;
     const r = await runWithFault(out, 10, (n) => {
       if (!restarted && n >= 6) {
-        const old = cluster.proxy;
-        restarted = (async () => {
-          old.child.kill('SIGKILL');
-          await new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
-          cluster.proxy = await spawnServer(PROXY_MAIN, cluster.proxyArgs(old.port));
-        })();
+        restarted = cluster.restartProxy().then(() => undefined);
       }
     });
     await restarted;
@@ -156,7 +125,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
   it('every backend down behind the proxy: fails fast and says why in one headline', async () => {
     // Nothing listens on ports 1 and 2: the proxy accepts each connection, finds no upstream
     // and closes it before any answer.
-    const proxy = await spawnServer(PROXY_MAIN, [
+    const proxy = await startProxyBin([
       '-p',
       '0',
       '--host',

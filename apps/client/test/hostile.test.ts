@@ -93,7 +93,7 @@ describe('hostile answers from a fake backend', () => {
       await writeFile(path.join(work, 'in', name), JPEG);
     }
     await writeFile(path.join(work, 'in/sub/fine.jpg'), JPEG);
-    fake = await startFakeBackend((req: Frame, socket) => {
+    fake = await startFakeBackend((req: Frame, { socket }) => {
       const name = String(req.header.name);
       if (name === 'silent.jpg') return undefined; // never answers: times out, retried, fails
       if (name === 'nan.jpg') {

@@ -29,7 +29,7 @@ describe('open loop (--rate): coordinated omission corrected', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tcpb-rate-'));
     await writeFile(path.join(dir, 'x.jpg'), JPEG);
-    fake = await startFakeBackend((req, socket) => {
+    fake = await startFakeBackend((req, { socket }) => {
       const now = performance.now();
       if (first === 0) first = now;
       const stallStart = first + STALL_AT;

@@ -82,7 +82,7 @@ describe('the bin: SIGTERM drains', () => {
       () => sink.received.length === 3 && sink.received.every((r) => r.bytes > 0),
       'transfers to start',
     );
-    p.child.kill('SIGTERM');
+    p.proc.kill('SIGTERM');
     await sleep(200);
     await expect(connectTo(p.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     for (const t of transfers) {
@@ -91,12 +91,12 @@ describe('the bin: SIGTERM drains', () => {
       expect(out.data.toString()).toBe(String(total));
     }
     expect(await p.exited).toBe(0);
-    const msgs = p.lines.map((l) => l.msg);
+    const msgs = p.logs.map((l) => l.msg);
     expect(msgs).toContain('shutting down');
     expect(msgs).toContain('draining');
     expect(msgs.at(-1)).toBe('closed');
     expect(
-      p.lines.filter((l) => l.msg === 'connection closed' && l.reason === 'closed'),
+      p.logs.filter((l) => l.msg === 'connection closed' && l.reason === 'closed'),
     ).toHaveLength(3);
   });
 
@@ -117,13 +117,11 @@ describe('the bin: SIGTERM drains', () => {
     await new Promise((r) => s.once('data', r));
     const out = collect(s);
     const t0 = Date.now();
-    p.child.kill('SIGINT');
+    p.proc.kill('SIGINT');
     expect(await p.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(3000);
     await out;
-    expect(p.lines.some((l) => l.msg === 'connection closed' && l.reason === 'shutdown')).toBe(
-      true,
-    );
+    expect(p.logs.some((l) => l.msg === 'connection closed' && l.reason === 'shutdown')).toBe(true);
   });
 });
 
@@ -149,7 +147,7 @@ describe('the bin: --workers', () => {
       {},
       20_000,
     );
-    const workerLines = () => p.lines.filter((l) => l.msg === 'worker listening');
+    const workerLines = () => p.logs.filter((l) => l.msg === 'worker listening');
     await waitFor(() => workerLines().length === 2, 'two workers');
     expect(new Set(workerLines().map((l) => l.port))).toEqual(new Set([p.port]));
     for (let i = 0; i < 20; i++)
@@ -167,7 +165,7 @@ describe('the bin: --workers', () => {
     expect(stats.workers.reduce((n, w) => n + w.connections.total, 0)).toBe(20);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const pids = workerLines().map((l) => l.pid as number);
-    p.child.kill('SIGTERM');
+    p.proc.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     await sleep(100);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();

@@ -41,7 +41,10 @@ export function startProxy(o: ProxyOptions): Promise<RunningApp> {
 
 export interface Cluster {
   readonly backends: readonly RunningApp[];
+  /** The proxy in front of them (a new one after `restartProxy()`). */
   readonly proxy: RunningApp;
+  /** SIGKILLs the proxy and starts it again, same flags, same port: a crash and a restart. */
+  restartProxy(): Promise<RunningApp>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -66,16 +69,30 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     await stopBackends();
     throw failed.reason;
   }
+  const proxyOptions = (port: number): ProxyOptions => ({
+    upstreams: backends.map((b) => b.port),
+    port,
+    extra: o.proxyExtra ?? [],
+  });
   let proxy: RunningApp;
   try {
-    proxy = await startProxy({ upstreams: backends.map((b) => b.port), extra: o.proxyExtra ?? [] });
+    proxy = await startProxy(proxyOptions(0));
   } catch (err) {
     await stopBackends();
     throw err;
   }
   return {
     backends,
-    proxy,
+    get proxy() {
+      return proxy;
+    },
+    async restartProxy() {
+      const old = proxy;
+      old.signal('SIGKILL');
+      await old.exited;
+      proxy = await startProxy(proxyOptions(old.port));
+      return proxy;
+    },
     async stop(graceMs) {
       await proxy.stop(graceMs);
       await stopBackends(graceMs);

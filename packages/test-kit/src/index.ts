@@ -72,11 +72,11 @@ export {
 } from './run-app.js';
 export {
   type AppTarget,
-  assertBuilt,
   killAll,
   liveApps,
   type RunningApp,
   type SpawnOptions,
   startApp,
+  waitForBuilt,
 } from './spawn-app.js';
 export { sleep, waitFor, waitUntil, withTimeout } from './timing.js';

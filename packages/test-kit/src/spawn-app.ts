@@ -14,6 +14,8 @@ import { type AppName, BINS, REPO_ROOT } from './paths.js';
 const MAX_LINES = 20_000;
 const MAX_STDERR_CHARS = 1_000_000;
 const DEFAULT_START_TIMEOUT_MS = 15_000;
+/** How long a missing bin is waited for before the test is told to build. */
+const BUILD_WAIT_MS = 30_000;
 
 export interface RunningApp {
   readonly name: string;
@@ -81,10 +83,17 @@ process.once('exit', () => {
   for (const app of live) killGroup(app.pid, 'SIGKILL');
 });
 
-/** Throws a message that says what to do when an app has not been built. */
-export function assertBuilt(main: string): void {
-  if (!existsSync(main)) {
-    throw new Error(`${main} is missing: run \`npx turbo run build\` in ${REPO_ROOT} first`);
+/**
+ * Waits (bounded) for a built entry point: another workspace's build may be writing it while a
+ * test starts. Then throws a message that says what to do.
+ */
+export async function waitForBuilt(main: string, timeoutMs = BUILD_WAIT_MS): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!existsSync(main)) {
+    if (Date.now() > end) {
+      throw new Error(`${main} is missing: run \`npx turbo run build\` in ${REPO_ROOT} first`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -124,7 +133,7 @@ export async function startApp(
 ): Promise<RunningApp> {
   const name = typeof target === 'string' ? target : target.name;
   const main = typeof target === 'string' ? BINS[target] : target.main;
-  assertBuilt(main);
+  await waitForBuilt(main);
   const proc = spawnNode(main, args, opts);
   if (proc.pid === undefined) {
     await once(proc, 'error');
@@ -149,6 +158,13 @@ export async function startApp(
 interface Waiter {
   readonly pred: (l: LogLine) => boolean;
   readonly resolve: (l: LogLine) => void;
+}
+
+/** The ports of the `listening` (the first one) and `metrics listening` lines. */
+function notePorts(app: RunningApp, l: LogLine): void {
+  if (typeof l.port !== 'number') return;
+  if (l.msg === 'listening' && app.port === 0) app.port = l.port;
+  if (l.msg === 'metrics listening') app.metricsPort = l.port;
 }
 
 function track(name: string, proc: ChildProcess, pid: number, opts: SpawnOptions): RunningApp {
@@ -226,10 +242,7 @@ function track(name: string, proc: ChildProcess, pid: number, opts: SpawnOptions
     if (running.stdoutLines.length < MAX_LINES) running.stdoutLines.push(line);
     const parsed = parseLogLine(line);
     if (!parsed) return;
-    if (parsed.msg === 'listening' && typeof parsed.port === 'number' && running.port === 0)
-      running.port = parsed.port;
-    if (parsed.msg === 'metrics listening' && typeof parsed.port === 'number')
-      running.metricsPort = parsed.port;
+    notePorts(running, parsed);
     if (running.logs.length < MAX_LINES) running.logs.push(parsed);
     for (const w of [...waiters]) if (w.pred(parsed)) w.resolve(parsed);
   };

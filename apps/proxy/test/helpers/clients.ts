@@ -1,16 +1,13 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as connectTo } from '@tcpbalancer/test-kit';
 import { writeAll } from './servers.js';
 
-export function connectTo(port: number, host = '127.0.0.1'): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host, allowHalfOpen: true, noDelay: true });
-    s.once('connect', () => {
-      s.off('error', reject);
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
-}
+export {
+  connect as connectTo,
+  randomBytes as randomBytesFast,
+  sleep,
+  waitFor,
+} from '@tcpbalancer/test-kit';
 
 export interface Outcome {
   data: Buffer;
@@ -47,36 +44,4 @@ export async function exchange(port: number, payload: Buffer): Promise<Outcome> 
   await writeAll(socket, payload);
   socket.end();
   return result;
-}
-
-export function randomBytesFast(n: number, seed = 1): Buffer {
-  // xorshift: fast, reproducible, incompressible enough for byte-exact checks
-  const buf = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    buf.writeUInt32LE(x >>> 0, i);
-  }
-  for (; i < n; i++) buf[i] = i & 0xff;
-  return buf;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `cond` every 10 ms until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
