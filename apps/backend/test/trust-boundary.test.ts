@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { ErrorCode, encodeFrameToBuffer, FrameType, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, killAll, noise, type Spawned, startBackend, TestClient } from './helpers.js';
+import { BIN, FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
 
 let backend: Spawned;
 let small: Buffer;
@@ -24,13 +24,13 @@ describe('output format limits: checked before resizing, ERR_BAD_REQUEST naming 
     ['webp', 16_383],
     ['avif', 16_384],
   ] as const)('%s: %i px per side', async (format, limit) => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     for (const dryRun of [true, false]) {
       for (const [width, height] of [
         [limit + 1, 1],
         [1, limit + 1],
       ]) {
-        const f = await c.answer(c.request({ width, height, fit: 'fill', format, dryRun }, small));
+        const f = await c.answer(c.send({ width, height, fit: 'fill', format, dryRun }, small));
         expect(f.type, JSON.stringify(f.header)).toBe(FrameType.Error);
         expect(f.header.code).toBe(ErrorCode.BadRequest);
         expect(f.header.message).toContain(String(limit));
@@ -39,7 +39,7 @@ describe('output format limits: checked before resizing, ERR_BAD_REQUEST naming 
     }
     // The limit itself is fine (a dry run: no 65500-pixel encode on a loaded machine).
     const ok = await c.answer(
-      c.request({ width: limit, height: 1, fit: 'fill', format, dryRun: true }, small),
+      c.send({ width: limit, height: 1, fit: 'fill', format, dryRun: true }, small),
     );
     expect(ok.type, JSON.stringify(ok.header)).toBe(FrameType.Response);
     expect(ok.header).toMatchObject({ width: limit, height: 1, format });
@@ -48,8 +48,8 @@ describe('output format limits: checked before resizing, ERR_BAD_REQUEST naming 
 
   it('an input larger than the output format can hold, with no resize asked', async () => {
     const wide = await noise(16_400, 2).png().toBuffer();
-    const c = await TestClient.connect(backend.port);
-    const f = await c.answer(c.request({ format: 'webp' }, wide));
+    const c = await FramePeer.connect(backend.port);
+    const f = await c.answer(c.send({ format: 'webp' }, wide));
     expect(f.header.code).toBe(ErrorCode.BadRequest);
     expect(f.header.message).toContain('16383');
     c.destroy();
@@ -65,8 +65,8 @@ describe('the payload: only accepted formats reach a decoder', () => {
     ['a BMP', `BM${'\0'.repeat(60)}`],
     ['a PDF', '%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'],
   ])('%s is refused by its first bytes', async (_name, text) => {
-    const c = await TestClient.connect(backend.port);
-    const f = await c.answer(c.request({ width: 4 }, Buffer.from(text, 'latin1')));
+    const c = await FramePeer.connect(backend.port);
+    const f = await c.answer(c.send({ width: 4 }, Buffer.from(text, 'latin1')));
     expect(f.header.code).toBe(ErrorCode.ImageUnsupported);
     expect(f.header.message).toMatch(/first bytes/);
     c.destroy();
@@ -85,12 +85,12 @@ describe('request header fields: each refused by name, the connection kept', () 
     ['name', { name: 'n'.repeat(MAX_NAME_LENGTH + 1) }],
     ['format', { format: 'svg' }],
   ])('%s: %j', async (field, header) => {
-    const c = await TestClient.connect(backend.port);
-    const f = await c.answer(c.request(header as never, small));
+    const c = await FramePeer.connect(backend.port);
+    const f = await c.answer(c.send(header as never, small));
     expect(f.type).toBe(FrameType.Error);
     expect(f.header.code).toBe(ErrorCode.BadRequest);
     expect(f.header.message).toContain(field);
-    expect((await c.answer(c.request({ width: 4 }, small))).type).toBe(FrameType.Response);
+    expect((await c.answer(c.send({ width: 4 }, small))).type).toBe(FrameType.Response);
     c.destroy();
   });
 });
@@ -117,15 +117,16 @@ describe('the operator’s configuration', () => {
 describe('a frame larger than --max-buffered-bytes', () => {
   it('is refused from its prefix, at once, not left to time out', async () => {
     const b = await startBackend(['--max-buffered-bytes', String(1024 * 1024)]);
-    const c = await TestClient.connect(b.port);
+    const c = await FramePeer.connect(b.port);
     const payload = Buffer.alloc(1536 * 1024);
-    c.send(
+    c.writeRaw(
       encodeFrameToBuffer({ type: FrameType.Request, requestId: 1, header: { width: 4 }, payload }),
     );
     // The frame timeout is 30 s: an answer within 5 s is the limit speaking.
     await c.waitClosed(5000);
     const err = c.frames.find((f) => f.requestId === 0);
     expect(err?.header.code).toBe(ErrorCode.FrameTooLarge);
-    await b.kill();
+    b.signal('SIGKILL');
+    await b.exited;
   });
 });

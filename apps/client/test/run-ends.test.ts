@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type RunningApp, runApp } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_MAIN, lastJson, runCli } from './helpers.js';
+import { lastJson, runCli } from './helpers.js';
 
 /**
  * How a run ends, with the real client spawned: a run that completed nothing fails whatever its
@@ -116,37 +116,29 @@ describe('how a run ends', () => {
   });
 
   /** Spawns the client, sends `signal` once it has logged `starting`, resolves with how it ended. */
-  function stopWith(
+  async function stopWith(
     signal: NodeJS.Signals,
     args: string[],
-  ): Promise<{ code: number | null; stdout: string; ms: number }> {
-    return new Promise((resolve, reject) => {
-      const child: ChildProcess = spawn(process.execPath, [CLIENT_MAIN, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let sentAt = 0;
-      child.stdout?.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr?.on('data', (d: Buffer) => {
-        if (sentAt === 0 && d.toString().includes('"msg":"starting"')) {
-          // Let it get into its loop (connecting, retrying, waiting) first.
-          setTimeout(() => {
-            sentAt = performance.now();
-            child.kill(signal);
-          }, 700);
-        }
-      });
-      const kill = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the client ignored ${signal}`));
-      }, 25_000);
-      child.on('exit', (code) => {
-        clearTimeout(kill);
-        setImmediate(() => resolve({ code, stdout, ms: performance.now() - sentAt }));
-      });
+  ): Promise<{ code: number | string; stdout: string; ms: number }> {
+    let sentAt = 0;
+    let app: RunningApp | undefined;
+    const r = await runApp('client', args, {
+      timeoutMs: 25_000,
+      onStart: (a) => {
+        app = a;
+      },
+      onLine: (line, stream) => {
+        if (stream !== 'stderr' || sentAt !== 0 || !line.includes('"msg":"starting"')) return;
+        sentAt = -1;
+        // Let it get into its loop (connecting, retrying, waiting) first.
+        setTimeout(() => {
+          sentAt = performance.now();
+          app?.proc.kill(signal);
+        }, 700);
+      },
     });
+    if (r.code === 'SIGKILL') throw new Error(`the client ignored ${signal}`);
+    return { code: r.code, stdout: r.stdout, ms: performance.now() - sentAt };
   }
 
   it.each(['SIGINT', 'SIGTERM'] as const)(
