@@ -43,7 +43,7 @@ describe('listeners and pools from a config file', () => {
       ],
     });
     const p = await spawnProxy(['--config', file, '--metrics-port', '0', '--host', '127.0.0.1']);
-    const listening = p.lines.find((l) => l.msg === 'listening') as {
+    const listening = p.logs.find((l) => l.msg === 'listening') as {
       listeners: { name: string; port: number }[];
     };
     const port = (name: string) => listening.listeners.find((l) => l.name === name)?.port as number;
@@ -73,15 +73,15 @@ describe('listeners and pools from a config file', () => {
       ['b', 'least-connections'],
     ]);
     expect(stats.upstreams.map((u) => u.pool)).toEqual(['a', 'a', 'b']);
-    const closed = p.lines.filter((l) => l.msg === 'connection closed');
+    const closed = p.logs.filter((l) => l.msg === 'connection closed');
     await new Promise((r) => setTimeout(r, 400)); // log lines are batched (≤ 200 ms)
-    expect(p.lines.filter((l) => l.msg === 'connection closed').length).toBeGreaterThanOrEqual(
+    expect(p.logs.filter((l) => l.msg === 'connection closed').length).toBeGreaterThanOrEqual(
       closed.length,
     );
-    p.child.kill('SIGTERM');
+    p.proc.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(
-      p.lines.some((l) => l.msg === 'connection closed' && l.listener === 'api' && l.pool === 'b'),
+      p.logs.some((l) => l.msg === 'connection closed' && l.listener === 'api' && l.pool === 'b'),
     ).toBe(true);
   });
 });
