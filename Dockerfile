@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One Dockerfile for the whole workspace: the TypeScript is built once (stage `build`), then
 # each app gets a small runtime image with its production dependencies only.
 #
@@ -10,6 +8,13 @@
 # (docker-compose.yml does all three.) Configuration is by TCPB_* environment variables or
 # by arguments after the image name; both go straight to node: ENTRYPOINT is the exec form,
 # no shell in between, so `docker stop`'s SIGTERM reaches node and the app drains and exits 0.
+# Run the images with an init (`docker run --init`, compose `init: true`, Kubernetes
+# `shareProcessNamespace: true`): node as PID 1 drops a SIGTERM that arrives before its
+# handlers are installed (the first ~0.3 s), and `docker stop` then waits and kills (137).
+#
+# No `# syntax=` line: BuildKit would fetch that frontend image from Docker Hub before every
+# build, which fails offline and behind mirrors, for nothing this file needs (it uses only the
+# built-in Dockerfile syntax, and builds the same with the classic builder).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -26,6 +31,7 @@ COPY packages/protocol/package.json packages/protocol/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/backend/package.json apps/backend/
 COPY apps/client/package.json apps/client/
+COPY tests/containers/package.json tests/containers/
 COPY tests/deploy/package.json tests/deploy/
 COPY tests/system/package.json tests/system/
 

@@ -270,6 +270,26 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs every service under an init, so that an early SIGTERM is not lost (143, not 137)', () => {
+    for (const name of Object.keys(services)) expect(service(name).init, name).toBe(true);
+  });
+
+  it('documents a demo command that only the client can end (no abort on prepare-output)', () => {
+    // `--exit-code-from` implies `--abort-on-container-exit`: without `--attach client` the
+    // one-shot prepare-output's exit 0 would stop the stack and make compose return 1.
+    const commands = ['docker-compose.yml', 'README.md']
+      .flatMap((f) => readText(f).split('\n'))
+      .map((l) => l.replace(/^#\s*/, '').trim())
+      .filter((l) => /^docker compose up\b.*--exit-code-from/.test(l));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) {
+      expect(c, c).toMatch(/--exit-code-from client\b/);
+      expect(c, c).toMatch(/--attach client\b/);
+      expect(c, c).not.toMatch(/--attach (?!client\b)/);
+    }
+    expect(service('prepare-output').restart).toBe('no');
+  });
+
   it('gives the servers more time to stop than they take to drain (then SIGKILL)', () => {
     expect(durationMs(service('proxy').stop_grace_period)).toBeGreaterThan(
       parsed('proxy').drainTimeout as number,

@@ -13,7 +13,7 @@ import {
   stageChain,
   stageEnv,
 } from './support/dockerfile.js';
-import { isIgnored, parseDockerignore } from './support/dockerignore.js';
+import { classicBuilderDrops, isIgnored, parseDockerignore } from './support/dockerignore.js';
 
 // The parser the deploy tests rely on, checked on its own: a wrong parser would make the
 // Dockerfile checks pass (or fail) for the wrong reason.
@@ -142,5 +142,20 @@ describe('.dockerignore matching', () => {
     ['package.json', false],
   ])('%s ignored: %s', (path, ignored) => {
     expect(isIgnored(rules, path)).toBe(ignored);
+  });
+});
+
+describe('.dockerignore under the classic builder', () => {
+  const wildcard = parseDockerignore('tests/**\n!tests/*/package.json\n');
+  const literal = parseDockerignore('tests\n!tests/deploy/package.json\n');
+  it('drops a file that only a wildcard re-include brings back (what BuildKit keeps)', () => {
+    expect(isIgnored(wildcard, 'tests/deploy/package.json')).toBe(false);
+    expect(classicBuilderDrops(wildcard, 'tests/deploy/package.json')).toBe(true);
+  });
+  it('keeps a file that a literal re-include names', () => {
+    expect(isIgnored(literal, 'tests/deploy/package.json')).toBe(false);
+    expect(classicBuilderDrops(literal, 'tests/deploy/package.json')).toBe(false);
+    expect(isIgnored(literal, 'tests/deploy/test/a.test.ts')).toBe(true);
+    expect(classicBuilderDrops(literal, 'apps/proxy/src/main.ts')).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import {
   stageChain,
   stageEnv,
 } from './support/dockerfile.js';
-import { isIgnored, parseDockerignore } from './support/dockerignore.js';
+import { classicBuilderDrops, isIgnored, parseDockerignore } from './support/dockerignore.js';
 import { loadDockerfile, ROOT, readText } from './support/files.js';
 
 // The Dockerfile checked without a Docker engine: stages and targets, base image, user,
@@ -98,6 +98,16 @@ const gitIgnored = (() => {
 })();
 
 describe('Dockerfile', () => {
+  it('has no `# syntax=` directive: BuildKit would fetch a frontend from Docker Hub', () => {
+    // A parser directive is a `# key=value` comment before the first instruction.
+    const head: string[] = [];
+    for (const line of readText('Dockerfile').split('\n')) {
+      if (!line.startsWith('#')) break;
+      head.push(line);
+    }
+    expect(head.filter((l) => /^#\s*syntax\s*=/i.test(l))).toEqual([]);
+  });
+
   it('has a runtime target per app, each on node:20-bookworm-slim', () => {
     for (const app of APP_NAMES) {
       expect(findStage(df, app), `stage ${app}`).toBeDefined();
@@ -253,6 +263,9 @@ describe('Dockerfile', () => {
           ).toBeGreaterThan(0);
           if (!statSync(abs).isDirectory())
             expect(isIgnored(ignore, rel), `${rel} is in the context`).toBe(false);
+          // …for both builders: BuildKit and the classic one (DOCKER_BUILDKIT=0).
+          const dropped = kept.filter((f) => classicBuilderDrops(ignore, f));
+          expect(dropped, `line ${ins.line}: the classic builder leaves these out`).toEqual([]);
         }
       }
     }

@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { Namespace, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { type AppName, parseInvocation } from './support/apps.js';
 import { allOf, copyArgs, effective, stageEnv } from './support/dockerfile.js';
@@ -137,6 +140,42 @@ describe('deploy/kubernetes', () => {
     );
     for (const image of used) expect(images).toContain(image);
   });
+
+  it('validates every object against the Kubernetes API schemas (kubernetes-models)', () => {
+    // Types, required fields and enums of the API's OpenAPI schema (unknown keys are not
+    // flagged by these schemas: the parsers below catch unknown flags and env vars).
+    const models: Record<string, new (o: never) => { validate(): void }> = {
+      'v1/Namespace': Namespace,
+      'v1/Service': Service,
+      'apps/v1/Deployment': Deployment,
+      'batch/v1/Job': Job,
+    };
+    const validate = (o: Record<string, unknown>) => {
+      const Model = models[`${String(o.apiVersion)}/${String(o.kind)}`];
+      if (!Model) throw new Error(`no schema for ${String(o.apiVersion)} ${String(o.kind)}`);
+      new Model(o as never).validate();
+    };
+    for (const o of objects) expect(() => validate(o), `${String(o.kind)}`).not.toThrow();
+    // The schemas do catch mistakes: a string where an integer goes, a missing selector.
+    const broken = structuredClone(backend) as { spec: Record<string, unknown> };
+    broken.spec.replicas = '3';
+    expect(() => validate(broken as Record<string, unknown>)).toThrow(/replicas/);
+    delete broken.spec.selector;
+    expect(() => validate(broken as Record<string, unknown>)).toThrow(/selector/);
+  });
+
+  it.each([
+    ['backend', backend],
+    ['proxy', proxy],
+    ['client', job],
+  ] as const)(
+    '%s: node is not PID 1 (shareProcessNamespace), so an early SIGTERM ends it',
+    (_app, workload) => {
+      // Kubernetes has no `init: true`; with a shared process namespace the pause container is
+      // PID 1 and node gets the kernel's default SIGTERM action before its handlers exist.
+      expect(podSpec(workload).shareProcessNamespace).toBe(true);
+    },
+  );
 
   it.each([
     ['backend', backend],

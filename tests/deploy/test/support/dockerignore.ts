@@ -66,3 +66,22 @@ export function isIgnored(rules: readonly IgnoreRule[], relPath: string): boolea
   }
   return ignored;
 }
+
+/**
+ * True when the classic builder (`DOCKER_BUILDKIT=0`: the CLI's own context walk) leaves
+ * `relPath` out although the rules keep it. That walk skips an excluded folder unless the
+ * text of some `!` re-include starts with the folder's path (moby archive.TarWithOptions), so
+ * a re-include with a wildcard in its folder part (`!tests/*\/package.json`) never reaches the
+ * files under `tests/`. BuildKit matches properly; only literal re-includes work in both.
+ */
+export function classicBuilderDrops(rules: readonly IgnoreRule[], relPath: string): boolean {
+  if (isIgnored(rules, relPath)) return false;
+  const parts = relPath.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const dir = parts.slice(0, i).join('/');
+    if (!isIgnored(rules, dir)) continue;
+    const walkedInto = rules.some((r) => r.negate && `${r.pattern}/`.startsWith(`${dir}/`));
+    if (!walkedInto) return true;
+  }
+  return false;
+}
