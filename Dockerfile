@@ -28,6 +28,8 @@ COPY package.json package-lock.json ./
 COPY packages/cli/package.json packages/cli/
 COPY packages/job/package.json packages/job/
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/proxy-protocol/package.json packages/proxy-protocol/
+COPY packages/test-kit/package.json packages/test-kit/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/backend/package.json apps/backend/
 COPY apps/client/package.json apps/client/
@@ -72,6 +74,7 @@ ENV TCPB_PORT=7000 TCPB_METRICS_PORT=9100
 COPY --from=proxy-deps /app/ ./
 COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
+COPY --from=build /app/packages/proxy-protocol/dist/ packages/proxy-protocol/dist/
 COPY --from=build /app/apps/proxy/dist/ apps/proxy/dist/
 EXPOSE 7000 9100
 # /healthz on the metrics port; Node 20 has fetch, the slim image has no curl.

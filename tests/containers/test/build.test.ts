@@ -10,6 +10,19 @@ import { docker, ROOT, run } from './support/run.js';
 
 const TARGETS = ['proxy', 'backend', 'client'] as const;
 
+/** `node -e script` in a fresh container of the target's image, as its user. */
+function nodeIn(target: string, script: string) {
+  return run('docker', [
+    'run',
+    '--rm',
+    '--entrypoint',
+    'node',
+    `tcpbalancer/${target}:dev`,
+    '-e',
+    script,
+  ]);
+}
+
 describe.skipIf(engine.missing !== '')('docker build', () => {
   let project: ComposeProject;
   beforeAll(async () => {
@@ -51,32 +64,17 @@ describe.skipIf(engine.missing !== '')('docker build', () => {
     expect(cfg.Entrypoint).toEqual(['node', `apps/${t}/dist/main.js`]);
     expect(cfg.WorkingDir).toBe('/app');
     // What the user really is inside, and that /app is not theirs to change.
-    const probe = await run('docker', [
-      'run',
-      '--rm',
-      '--entrypoint',
-      'node',
-      `tcpbalancer/${t}:dev`,
-      '-e',
+    const probe = await nodeIn(
+      t,
       "const fs=require('fs');let w='no';try{fs.writeFileSync('/app/x','')}catch(e){w=e.code}console.log(process.getuid(),process.getgid(),w)",
-    ]);
+    );
     expect(probe.code, probe.stderr).toBe(0);
     expect(probe.stdout.trim()).toBe('1000 1000 EACCES');
   });
 
   it('keeps sharp and libvips out of the proxy and client images, in the backend one', async () => {
     const has = async (t: string) =>
-      (
-        await run('docker', [
-          'run',
-          '--rm',
-          '--entrypoint',
-          'node',
-          `tcpbalancer/${t}:dev`,
-          '-e',
-          `require.resolve('sharp', { paths: ['/app/apps/${t}'] })`,
-        ])
-      ).code === 0;
+      (await nodeIn(t, `require.resolve('sharp', { paths: ['/app/apps/${t}'] })`)).code === 0;
     expect(await has('backend')).toBe(true);
     expect(await has('proxy')).toBe(false);
     // The client reads image headers itself (image-magic.ts) and never decodes pixels.

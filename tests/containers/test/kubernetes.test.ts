@@ -9,7 +9,7 @@ import {
   workload,
 } from './support/pods.js';
 import { ComposeProject } from './support/project.js';
-import { docker, exitCode, run, waitFor } from './support/run.js';
+import { docker, exitCode, run } from './support/run.js';
 
 // deploy/kubernetes run as containers (see support/pods.ts): three backend pods behind the
 // name `backend`, two proxy pods behind `proxy`, then the client Job: its wait-for-proxy init
@@ -74,24 +74,11 @@ describe.skipIf(engine.missing !== '')(
       await cluster.pod(pod, undefined, String(first(job).image));
       // The init container, to completion: it exits 0 once the proxy's /healthz answers 200.
       const wait = await cluster.container(pod, spec, first(job, 'initContainers'));
-      await waitFor(
-        'the wait-for-proxy init container to end',
-        async () =>
-          (await docker(['inspect', '-f', '{{.State.Running}}', wait])).trim() === 'false'
-            ? true
-            : undefined,
-        120_000,
-      );
+      // `docker wait`: blocks until the container ends, prints its exit status.
+      await docker(['wait', wait], { timeoutMs: 120_000 });
       expect(await exitCode(wait)).toBe(0);
       const client = await cluster.container(pod, spec, first(job));
-      await waitFor(
-        'the client Job to end',
-        async () =>
-          (await docker(['inspect', '-f', '{{.State.Running}}', client])).trim() === 'false'
-            ? true
-            : undefined,
-        180_000,
-      );
+      await docker(['wait', client], { timeoutMs: 180_000 });
       const logs = (await run('docker', ['logs', client])).stdout;
       expect(await exitCode(client), logs).toBe(0);
       expect(logs).toMatch(/^\s+ok\s+7$/m);

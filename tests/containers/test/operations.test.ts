@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
@@ -11,7 +10,7 @@ import {
   liveUpstreams,
   type ProxyStats,
 } from './support/project.js';
-import { docker, exitCode, type Result, ROOT, sleep, waitFor } from './support/run.js';
+import { docker, exitCode, type Result, ROOT, run, sleep, waitFor } from './support/run.js';
 
 // The servers of the compose file in operation: scaling the backends while the proxy runs,
 // stopping the proxy and killing a backend under client load, and how every container ends.
@@ -81,28 +80,14 @@ function clientLoad(
     '--json',
     ...args,
   ];
-  const started = Date.now();
-  const proc = spawn('docker', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  proc.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 180_000);
-  const done = new Promise<Result & { summary?: ClientSummary }>((resolve) => {
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      let summary: ClientSummary | undefined;
-      try {
-        summary = lastJson(stdout);
-      } catch {
-        summary = undefined;
-      }
-      resolve({ code, stdout, stderr, ms: Date.now() - started, summary });
-    });
+  const done = run('docker', argv, { timeoutMs: 180_000 }).then((r) => {
+    let summary: ClientSummary | undefined;
+    try {
+      summary = lastJson(r.stdout);
+    } catch {
+      summary = undefined;
+    }
+    return { ...r, summary };
   });
   return { done };
 }
@@ -138,36 +123,12 @@ describe.skipIf(engine.missing !== '')('the servers in operation', () => {
   it('follows `--scale backend=5` and back to 2 in /stats, without a proxy restart', async () => {
     const before = await startedAt(proxy);
     expect(await proxyFollows(project, 3)).toHaveLength(3);
-    await project.ok([
-      'up',
-      '--detach',
-      '--wait',
-      '--no-recreate',
-      '--scale',
-      'backend=5',
-      'backend',
-    ]);
-    expect(await proxyFollows(project, 5)).toHaveLength(5);
-    await project.ok([
-      'up',
-      '--detach',
-      '--wait',
-      '--no-recreate',
-      '--scale',
-      'backend=2',
-      'backend',
-    ]);
-    expect(await proxyFollows(project, 2)).toHaveLength(2);
-    await project.ok([
-      'up',
-      '--detach',
-      '--wait',
-      '--no-recreate',
-      '--scale',
-      'backend=3',
-      'backend',
-    ]);
-    expect(await proxyFollows(project, 3)).toHaveLength(3);
+    // Up and down, then back to the compose file's three for the tests below.
+    for (const n of [5, 2, 3]) {
+      const scale = ['--scale', `backend=${n}`];
+      await project.ok(['up', '--detach', '--wait', '--no-recreate', ...scale, 'backend']);
+      expect(await proxyFollows(project, n)).toHaveLength(n);
+    }
     expect(await startedAt(proxy), 'same start, no restarts').toBe(before);
   });
 

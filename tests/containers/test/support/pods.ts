@@ -71,45 +71,62 @@ export function cpus(q: string): number {
   return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
 }
 
-/** `docker run` flags for one container of a pod (the pod's namespaces joined). */
-export function runFlags(pod: string, spec: Obj, c: Obj): string[] {
+/** securityContext (the container's over the pod's) and resources.limits as flags. */
+function securityFlags(spec: Obj, c: Obj): string[] {
   const podSec = o(spec.securityContext);
   const sec = o(c.securityContext);
-  const flags = ['--network', `container:${pod}`, '--pid', `container:${pod}`];
+  const flags: string[] = [];
   const uid = sec.runAsUser ?? podSec.runAsUser;
   const gid = sec.runAsGroup ?? podSec.runAsGroup;
-  if (uid !== undefined)
-    flags.push('--user', `${String(uid)}${gid !== undefined ? `:${String(gid)}` : ''}`);
+  if (uid !== undefined) flags.push('--user', [uid, gid].filter((x) => x !== undefined).join(':'));
   if (sec.readOnlyRootFilesystem === true) flags.push('--read-only');
-  for (const cap of (o(sec.capabilities).drop as string[] | undefined) ?? [])
-    flags.push('--cap-drop', cap);
+  const drop = (o(sec.capabilities).drop as string[] | undefined) ?? [];
+  flags.push(...drop.flatMap((cap) => ['--cap-drop', cap]));
   if (sec.allowPrivilegeEscalation === false) flags.push('--security-opt', 'no-new-privileges');
   const limits = o(o(c.resources).limits);
   if (limits.memory) flags.push('--memory', String(bytes(String(limits.memory))));
   if (limits.cpu) flags.push('--cpus', String(cpus(String(limits.cpu))));
-  for (const e of a(c.env)) {
-    let value = e.value;
-    if (value === undefined) {
-      const path = o(o(e.valueFrom).fieldRef).fieldPath;
-      if (path !== 'metadata.name') throw new Error(`env ${String(e.name)}: ${String(path)}?`);
-      value = pod;
-    }
-    flags.push('-e', `${String(e.name)}=${String(value)}`);
-  }
-  const volumes = a(spec.volumes);
-  for (const m of a(c.volumeMounts)) {
-    const v = volumes.find((x) => x.name === m.name);
-    if (!v || v.emptyDir === undefined)
-      throw new Error(`volume ${String(m.name)}: only emptyDir is emulated`);
-    // An emptyDir is a fresh, world-writable folder for the pod's life.
-    flags.push('--mount', `type=tmpfs,destination=${String(m.mountPath)},tmpfs-mode=1777`);
-  }
-  const command = c.command as string[] | undefined;
-  const args = (c.args as string[] | undefined) ?? [];
-  if (command)
-    flags.push('--entrypoint', command[0] ?? '', String(c.image), ...command.slice(1), ...args);
-  else flags.push(String(c.image), ...args);
   return flags;
+}
+
+/** env, with the downward API's metadata.name as the pod's name. */
+function envFlags(pod: string, c: Obj): string[] {
+  return a(c.env).flatMap((e) => {
+    if (e.value !== undefined) return ['-e', `${String(e.name)}=${String(e.value)}`];
+    const path = o(o(e.valueFrom).fieldRef).fieldPath;
+    if (path !== 'metadata.name') throw new Error(`env ${String(e.name)}: ${String(path)}?`);
+    return ['-e', `${String(e.name)}=${pod}`];
+  });
+}
+
+/** volumeMounts of emptyDir volumes: a fresh, world-writable tmpfs for the pod's life. */
+function mountFlags(spec: Obj, c: Obj): string[] {
+  const volumes = a(spec.volumes);
+  return a(c.volumeMounts).flatMap((m) => {
+    const v = volumes.find((x) => x.name === m.name);
+    if (!v || v.emptyDir === undefined) {
+      throw new Error(`volume ${String(m.name)}: only emptyDir is emulated`);
+    }
+    return ['--mount', `type=tmpfs,destination=${String(m.mountPath)},tmpfs-mode=1777`];
+  });
+}
+
+/** `docker run` flags for one container of a pod (the pod's namespaces joined). */
+export function runFlags(pod: string, spec: Obj, c: Obj): string[] {
+  const command = (c.command as string[] | undefined) ?? [];
+  const args = (c.args as string[] | undefined) ?? [];
+  // command replaces the image's ENTRYPOINT, args its CMD, as in Kubernetes.
+  const entry = command.length > 0 ? ['--entrypoint', command[0] ?? ''] : [];
+  return [
+    ...['--network', `container:${pod}`, '--pid', `container:${pod}`],
+    ...securityFlags(spec, c),
+    ...envFlags(pod, c),
+    ...mountFlags(spec, c),
+    ...entry,
+    String(c.image),
+    ...command.slice(1),
+    ...args,
+  ];
 }
 
 /** One emulated cluster: a network, pods on it, and their removal. */
