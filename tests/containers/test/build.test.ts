@@ -40,7 +40,7 @@ describe.skipIf(engine.missing !== '')('docker build', () => {
       const id = await docker(['image', 'inspect', '-f', '{{.Id}}', `tcpbalancer/${t}:dev`]);
       expect(id.trim()).toMatch(/^sha256:/);
     }
-  });
+  }, 1_200_000);
 
   it('builds the three targets with the classic builder (DOCKER_BUILDKIT=0)', async () => {
     for (const t of TARGETS) {
@@ -54,7 +54,7 @@ describe.skipIf(engine.missing !== '')('docker build', () => {
       expect(r.code, `${t}:\n${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
       process.stdout.write(`classic build of ${t}: ${(r.ms / 1000).toFixed(1)} s\n`);
     }
-  });
+  }, 1_800_000);
 
   it.each(TARGETS)('%s: runs node as the non-root user node, exec-form entrypoint', async (t) => {
     const cfg = JSON.parse(
