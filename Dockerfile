@@ -76,6 +76,8 @@ COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
 COPY --from=build /app/packages/proxy-protocol/dist/ packages/proxy-protocol/dist/
 COPY --from=build /app/apps/proxy/dist/ apps/proxy/dist/
+# The config file's JSON Schema, read by --config at run time (the package ships it in `files`).
+COPY --from=build /app/apps/proxy/schema/ apps/proxy/schema/
 EXPOSE 7000 9100
 # /healthz on the metrics port; Node 20 has fetch, the slim image has no curl.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \

@@ -26,6 +26,7 @@ const ignore = parseDockerignore(readText('.dockerignore'));
 
 interface Manifest {
   name: string;
+  files?: string[];
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   workspaces?: string[];
@@ -227,10 +228,13 @@ describe('Dockerfile', () => {
             .sources[0]?.replace(/^\/app\//, '')
             .replace(/\/$/, ''),
         );
-      for (const ws of runtimeWorkspaces(app))
-        expect(dists, `${app} needs ${ws}/dist`).toContain(`${ws}/dist`);
-      // No build tooling in the runtime image: nothing from the build stage but dist folders.
-      for (const d of dists) expect(d).toMatch(/^(apps|packages)\/[a-z-]+\/dist$/);
+      // What each package ships (`files` in its package.json: dist, and the proxy's schema/
+      // that --config reads at run time), nothing else of the build stage: no build tooling.
+      const shipped = runtimeWorkspaces(app).flatMap((ws) =>
+        (readJson<Manifest>(`${ws}/package.json`).files ?? ['dist']).map((f) => `${ws}/${f}`),
+      );
+      expect(shipped).toContain(`apps/${app}/dist`);
+      expect([...dists].sort()).toEqual([...shipped].sort());
       // The runtime chain never runs the full install.
       expect(stageChain(df, app).map((s) => s.name)).not.toContain('build');
     },
