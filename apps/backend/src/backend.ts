@@ -66,6 +66,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     resizeSlots,
     budget,
     metrics,
+    proxyProtocolTimeout: config.proxyProtocol ? config.proxyProtocolTimeout : undefined,
   };
   const conns = new Set<Connection>();
   let nextId = 1;

@@ -43,6 +43,10 @@ export interface BackendConfig {
   readonly shutdownTimeout: number;
   /** undefined: no metrics server. 0: an ephemeral port. */
   readonly metricsPort: number | undefined;
+  /** Every connection starts with a PROXY protocol header (v1 or v2); off: never looked for. */
+  readonly proxyProtocol: boolean;
+  /** With proxyProtocol: the header must arrive within this long of the connection. */
+  readonly proxyProtocolTimeout: number;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
 }
@@ -77,6 +81,8 @@ export const DEFAULTS = Object.freeze({
   frameTimeout: 30_000,
   resizeTimeout: 30_000,
   shutdownTimeout: 10_000,
+  // The PROXY protocol spec asks receivers to wait at least 3 s for the header.
+  proxyProtocolTimeout: 3_000,
 });
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
@@ -167,6 +173,20 @@ export function createCli(): Command {
       )
       .addOption(
         opt(
+          '--proxy-protocol',
+          'every connection starts with a PROXY protocol v1/v2 header (from a trusted proxy): log its client address',
+        ).default(false),
+      )
+      .addOption(
+        opt(
+          '--proxy-protocol-timeout <ms>',
+          'with --proxy-protocol: close a connection whose header has not arrived after this long',
+        )
+          .argParser(integer(3_000, DAY))
+          .default(DEFAULTS.proxyProtocolTimeout),
+      )
+      .addOption(
+        opt(
           '--metrics-port <port>',
           'serve /metrics and /healthz on this port (0 = ephemeral)',
         ).argParser(integer(0, 65535)),
@@ -205,6 +225,8 @@ export function parseConfig(
     resizeTimeout: o.resizeTimeout as number,
     shutdownTimeout: o.shutdownTimeout as number,
     metricsPort: o.metricsPort as number | undefined,
+    proxyProtocol: o.proxyProtocol as boolean,
+    proxyProtocolTimeout: o.proxyProtocolTimeout as number,
     logLevel: o.logLevel as LogLevel,
     logPretty: o.logPretty as boolean,
   });

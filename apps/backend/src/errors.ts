@@ -54,3 +54,10 @@ export class BackendDestroyedError extends BackendError {
     super('ERR_BACKEND_DESTROYED', 'the backend was destroyed');
   }
 }
+
+/**
+ * --proxy-protocol: the connection did not start with a valid PROXY header in time. `code` is
+ * the parser's (ERR_PROXY_PROTOCOL_MISSING, _INVALID, _TOO_LARGE, _TRUNCATED) or
+ * ERR_PROXY_PROTOCOL_TIMEOUT. The connection is closed without an answer (the spec: never guess).
+ */
+export class ProxyHeaderError extends BackendError {}

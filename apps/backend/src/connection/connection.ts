@@ -52,6 +52,8 @@ export interface ConnectionContext {
   /** Process-wide: bytes held for peers; over it no socket is read. */
   readonly budget: BufferBudget;
   readonly metrics: BackendMetrics;
+  /** --proxy-protocol: the header's deadline, ms; undefined: no header is looked for. */
+  readonly proxyProtocolTimeout: number | undefined;
 }
 
 /**
@@ -99,7 +101,8 @@ export class Connection {
     readonly id: number,
     readonly socket: Socket,
     readonly ctx: ConnectionContext,
-    readonly log: Logger,
+    /** Rebound with the real client's address once a PROXY header gives it. */
+    public log: Logger,
   ) {
     // The socket's 'error' listener went on in the tick it was accepted (backend.ts): an error
     // is followed by 'close', which ends this job, never the process.

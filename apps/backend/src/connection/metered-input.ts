@@ -79,11 +79,14 @@ export class MeteredInput {
     return this.#pending.length > 0;
   }
 
-  /** Starts reading the socket. */
-  start(): void {
+  /** Starts reading the socket; `first`: bytes already read from it (after a PROXY header). */
+  start(first?: Buffer): void {
     if (this.#reading || !this.#accounting) return;
     this.#reading = true;
     this.socket.on('data', onData);
+    if (first !== undefined && first.length > 0) this.push(first);
+    // A socket paused by an earlier reader stays paused when a 'data' listener is added.
+    if (!this.#paused) this.socket.resume();
   }
 
   /** Bytes from the socket (the 'data' listener). */

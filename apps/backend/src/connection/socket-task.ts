@@ -1,9 +1,10 @@
 import type { Job, TaskRoutines } from '@tcpbalancer/job';
 import { TaskIdleTimeoutError } from '@tcpbalancer/job';
 import { ErrorCode, encodeFrameToBuffer, errorFrame } from '@tcpbalancer/protocol';
-import { BackendError, FrameTimeoutError } from '../errors.js';
+import { BackendError, FrameTimeoutError, ProxyHeaderError } from '../errors.js';
 import { linger } from '../linger.js';
 import { type Connection, onSocketClose, onSocketEnd } from './connection.js';
+import { type ProxyHeaderResult, readProxyHeader } from './proxy-header.js';
 
 /**
  * A timeout's error frame is written only if the socket's buffer holds less than this: a peer
@@ -22,16 +23,50 @@ export const newSocketTask = (job: Job<Connection>): TaskRoutines<Connection> =>
 class SocketTask implements TaskRoutines<Connection> {
   constructor(private readonly conn: Connection) {}
 
-  init(): void {
+  async init(): Promise<void> {
     const { conn } = this;
     const { socket } = conn;
     // Small answers (pongs, errors) must not wait ~40 ms for Nagle and delayed ACK (field notes).
     socket.setNoDelay(true);
     socket.on('close', onSocketClose);
     socket.on('end', onSocketEnd);
-    conn.input.start();
-    if (socket.destroyed) conn.socketClosed();
+    if (socket.destroyed) {
+      conn.socketClosed();
+      return;
+    }
+    const timeout = conn.ctx.proxyProtocolTimeout;
+    const first = timeout === undefined ? undefined : await this.#proxyHeader(timeout);
+    conn.input.start(first);
     conn.work.keepAlive(conn.ctx.idleTimeout, () => conn.progress());
+  }
+
+  /**
+   * --proxy-protocol: the header first (bounded, timed); the logs then name the real client.
+   * A bad or missing header ends the job (the finalizer destroys the socket): never guessed.
+   */
+  async #proxyHeader(timeoutMs: number): Promise<Buffer> {
+    const { conn } = this;
+    let result: ProxyHeaderResult;
+    try {
+      result = await readProxyHeader(conn.socket, timeoutMs);
+    } catch (err) {
+      if (err instanceof ProxyHeaderError) {
+        conn.ctx.metrics.connectionErrors.inc({ code: err.code });
+        conn.log.info({ code: err.code, message: err.message }, 'proxy header refused');
+      }
+      throw err;
+    }
+    const { header, rest } = result;
+    const source = header.source;
+    if (source === undefined) {
+      // v2 LOCAL (the proxy's own health check) or v1 UNKNOWN: the socket's peer is the client.
+      conn.log.debug({ version: header.version, command: header.command }, 'proxy header');
+    } else {
+      const client = `${source.address}:${source.port}`;
+      conn.log = conn.log.child({ client });
+      conn.log.info({ version: header.version }, 'proxy header');
+    }
+    return rest;
   }
 
   finalize(): void {
