@@ -7,13 +7,13 @@ import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol
 import { encodeV1, encodeV2 } from '@tcpbalancer/proxy-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FramePeer,
   killAll,
   metricsText,
   metricValue,
   noise,
   type Spawned,
   startBackend,
-  TestClient,
 } from './helpers.js';
 
 let backend: Spawned;
@@ -32,24 +32,17 @@ beforeAll(async () => {
 });
 afterAll(killAll);
 
-async function logLine(b: Spawned, pred: (rec: Record<string, unknown>) => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const rec = b.logs.find(pred);
-    if (rec) return rec;
-    if (Date.now() > deadline) throw new Error('no such log line');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const logLine = (b: Spawned, pred: (rec: Record<string, unknown>) => boolean) =>
+  b.waitForLog(pred, 5000) as Promise<Record<string, unknown>>;
 
 describe('--proxy-protocol', () => {
   it('v1 header and a request in one write: answered, the real client logged', async () => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     const header = encodeV1({
       source: { address: '192.0.2.10', port: 56324 },
       destination: { address: '198.51.100.1', port: 7100 },
     });
-    c.send(Buffer.concat([header, request(1)]));
+    c.writeRaw(Buffer.concat([header, request(1)]));
     expect((await c.answer(1)).type).toBe(FrameType.Response);
     const rec = await logLine(
       backend,
@@ -60,24 +53,24 @@ describe('--proxy-protocol', () => {
   });
 
   it('v2 header (IPv6) arriving a byte at a time, then frames: answered, client logged', async () => {
-    const c = await TestClient.connect(backend.port);
+    const c = await FramePeer.connect(backend.port);
     const header = encodeV2({
       source: { address: '2001:db8::7', port: 40001 },
       destination: { address: '2001:db8::1', port: 7100 },
     });
     for (const byte of header) {
-      c.send(Buffer.of(byte));
+      c.writeRaw(Buffer.of(byte));
       await new Promise((r) => setImmediate(r));
     }
-    c.send(request(2));
+    c.writeRaw(request(2));
     expect((await c.answer(2)).type).toBe(FrameType.Response);
     await logLine(backend, (r) => r.msg === 'proxy header' && r.client === '2001:db8::7:40001');
     c.destroy();
   });
 
   it('v2 LOCAL (a health check): served, the socket peer is the client', async () => {
-    const c = await TestClient.connect(backend.port);
-    c.send(Buffer.concat([encodeV2({ command: 'local' }), request(3)]));
+    const c = await FramePeer.connect(backend.port);
+    c.writeRaw(Buffer.concat([encodeV2({ command: 'local' }), request(3)]));
     expect((await c.answer(3)).type).toBe(FrameType.Response);
     c.destroy();
   });
@@ -91,8 +84,8 @@ describe('--proxy-protocol', () => {
     ],
     ['a v1 line that never ends', () => Buffer.from(`PROXY TCP4 ${'9'.repeat(4000)}`), undefined],
   ])('%s: closed unanswered, counted', async (_name, bytes, code) => {
-    const c = await TestClient.connect(backend.port);
-    c.send(bytes());
+    const c = await FramePeer.connect(backend.port);
+    c.writeRaw(bytes());
     await c.waitClosed(5000);
     expect(c.frames).toHaveLength(0);
     const rec = await logLine(
@@ -107,20 +100,20 @@ describe('--proxy-protocol', () => {
 
   it('a peer that sends nothing is closed after --proxy-protocol-timeout', async () => {
     const b = await startBackend(['--proxy-protocol', '--proxy-protocol-timeout', '3000']);
-    const c = await TestClient.connect(b.port);
+    const c = await FramePeer.connect(b.port);
     const ms = await c.waitClosed(10_000);
     expect(ms).toBeGreaterThan(2500);
     await logLine(
       b,
       (r) => r.msg === 'proxy header refused' && r.code === 'ERR_PROXY_PROTOCOL_TIMEOUT',
     );
-    await b.kill();
+    await b.stop();
   }, 20_000);
 
   it('off (the default): a header is never looked for, it is just not a frame', async () => {
     const b = await startBackend([]);
-    const c = await TestClient.connect(b.port);
-    c.send(
+    const c = await FramePeer.connect(b.port);
+    c.writeRaw(
       encodeV1({
         source: { address: '192.0.2.1', port: 1 },
         destination: { address: '192.0.2.2', port: 2 },
@@ -128,6 +121,6 @@ describe('--proxy-protocol', () => {
     );
     await c.waitClosed(5000);
     expect(c.frames.find((f) => f.requestId === 0)?.header.code).toBe(ErrorCode.BadMagic);
-    await b.kill();
+    await b.stop();
   });
 });
