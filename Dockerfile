@@ -93,6 +93,7 @@ COPY --from=backend-deps /app/ ./
 COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
 COPY --from=build /app/packages/protocol/dist/ packages/protocol/dist/
+COPY --from=build /app/packages/proxy-protocol/dist/ packages/proxy-protocol/dist/
 COPY --from=build /app/apps/backend/dist/ apps/backend/dist/
 EXPOSE 7100 9100
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
