@@ -1,4 +1,4 @@
-import { type Frame, parseErrorHeader } from '@tcpbalancer/protocol';
+import { ErrorCode, type Frame, parseErrorHeader } from '@tcpbalancer/protocol';
 import { printable } from './printable.js';
 
 /** What an error code on the wire looks like (`ERR_BUSY`): anything else is not one. */
@@ -21,7 +21,8 @@ export function readErrorAnswer(frame: Frame): ErrorAnswer {
   try {
     ({ code, message } = parseErrorHeader(frame.header));
   } catch {
-    return { code: 'ERR_UNKNOWN', message: 'unreadable error frame' };
+    // The wire's name for an error header that does not parse.
+    return { code: ErrorCode.BadHeader, message: 'unreadable error frame' };
   }
   message = printable(message, MAX_MESSAGE);
   if (!CODE.test(code)) {

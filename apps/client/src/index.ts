@@ -8,11 +8,12 @@ export {
   ENV_VARS,
   parseConfig,
 } from './config.js';
+export { ClientConnection } from './connection/client-connection.js';
 export {
   type ConnectionContext,
-  createConnectionJob,
   RETRYABLE_BACKEND_CODES,
-} from './connection-job.js';
+} from './connection/connection-context.js';
+export { createConnectionJob } from './connection/connection-job.js';
 export { parseDurationMs } from './duration.js';
 export {
   AbortedError,
