@@ -18,52 +18,51 @@ class ReadTask implements TaskRoutines<Connection> {
   constructor(private readonly conn: Connection) {}
 
   async run(task: Task<Connection>): Promise<void> {
-    const { conn } = this;
-    const { input } = conn;
+    const { input } = this.conn;
     for (;;) {
       if (input.hasFrames) {
-        let frame: Frame | undefined = input.next();
-        while (frame !== undefined) {
+        for (let frame = input.next(); frame !== undefined; frame = input.next()) {
           await this.#handOn(frame, task);
-          frame = input.next();
         }
-        conn.readProgress();
+        this.conn.readProgress();
         return;
       }
-      const failure = input.failure;
-      if (failure !== undefined) {
-        // A malformed or oversized frame: the whole frames before it were handed on; its error
-        // goes out after every answer, then the connection closes.
-        const { code, message } = failure;
-        conn.log.warn({ code, message }, 'protocol error: closing');
-        conn.ctx.metrics.connectionErrors.inc({ code });
-        conn.finalFrame = errorFrame(0, code, message);
-        this.#finish(task);
-        return;
-      }
-      if (conn.isSocketClosed) {
-        task.done();
-        return;
-      }
-      if (input.ended) {
-        // The peer half-closed: answer everything, then end (a cut frame gets an error first).
-        const cut = input.truncation();
-        if (cut !== undefined) {
-          conn.ctx.metrics.connectionErrors.inc({ code: cut.code });
-          conn.finalFrame = errorFrame(0, cut.code, cut.message);
-          conn.log.info({ code: cut.code }, 'peer ended inside a frame');
-        }
-        this.#finish(task);
-        return;
-      }
-      if (conn.draining && conn.slots.count === 0 && !input.inFrame) {
-        conn.log.debug('drained');
-        this.#finish(task);
-        return;
-      }
+      if (this.#ending(task)) return;
       if (input.deadline.expired) throw new FrameTimeoutError(input.deadline.timeoutMs);
       await input.waitForInput(task.signal);
     }
+  }
+
+  /** Nothing left to hand on: is the input over (and if so, the task done)? */
+  #ending(task: Task<Connection>): boolean {
+    const { conn } = this;
+    const { input } = conn;
+    const failure = input.failure;
+    if (failure !== undefined) {
+      // A malformed or oversized frame: the whole frames before it were handed on; its error
+      // goes out after every answer, then the connection closes.
+      const { code, message } = failure;
+      conn.log.warn({ code, message }, 'protocol error: closing');
+      conn.ctx.metrics.connectionErrors.inc({ code });
+      conn.finalFrame = errorFrame(0, code, message);
+    } else if (conn.isSocketClosed) {
+      task.done();
+      return true;
+    } else if (input.ended) {
+      // The peer half-closed: answer everything, then end (a cut frame gets an error first).
+      const cut = input.truncation();
+      if (cut !== undefined) {
+        conn.ctx.metrics.connectionErrors.inc({ code: cut.code });
+        conn.finalFrame = errorFrame(0, cut.code, cut.message);
+        conn.log.info({ code: cut.code }, 'peer ended inside a frame');
+      }
+    } else if (conn.draining && conn.slots.count === 0 && !input.inFrame) {
+      conn.log.debug('drained');
+    } else {
+      return false;
+    }
+    this.#finish(task);
+    return true;
   }
 
   /** No more requests: dispatch answers what it has, then the final frame, then the end. */
