@@ -1,11 +1,16 @@
+/** IPC between the cluster primary and its workers (plain JSON over the cluster channel). */
+import type { AdminAction, AdminOutcome } from './admin.js';
+import type { AdminState } from './admin-state.js';
 import type { ServiceConfig } from './service-config.js';
 
-/** IPC between the cluster primary and its workers (plain JSON over the cluster channel). */
 export type ToWorker =
   | { type: 'tcpb:shutdown' }
   | { type: 'tcpb:stats'; id: number }
   /** The config file's listeners and pools, read by the primary: at start, and on each reload. */
-  | { type: 'tcpb:config'; id: number; config: ServiceConfig };
+  | { type: 'tcpb:config'; id: number; config: ServiceConfig }
+  /** The runtime API (issue 18): apply one action, or report the admin view. */
+  | { type: 'tcpb:admin'; id: number; action: AdminAction }
+  | { type: 'tcpb:admin-state'; id: number };
 
 export type ToPrimary =
   | {
@@ -14,7 +19,14 @@ export type ToPrimary =
       listeners?: { name: string; host: string; port: number }[];
     }
   | { type: 'tcpb:stats-reply'; id: number; stats: unknown; healthy: boolean }
-  | { type: 'tcpb:config-applied'; id: number; ok: boolean; error?: string };
+  | { type: 'tcpb:config-applied'; id: number; ok: boolean; error?: string }
+  | {
+      type: 'tcpb:admin-reply';
+      id: number;
+      outcome?: AdminOutcome;
+      error?: { code: string; message: string };
+    }
+  | { type: 'tcpb:admin-state-reply'; id: number; state: AdminState };
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {
   return (

@@ -1,7 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import type { AdminAction, AdminOutcome } from './admin.js';
+import { createAdminHandler } from './admin-api.js';
+import { mergeStates } from './admin-state.js';
 import { isMessage, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import type { ProxyConfig } from './config.js';
+import { AdminError, type AdminErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import type { ServiceConfig } from './service-config.js';
@@ -22,6 +26,10 @@ export interface Primary {
 }
 
 const RESPAWN_DELAY_MS = 1000;
+/** Runtime API changes kept for replay to replacement workers. */
+const ADMIN_LOG_MAX = 10_000;
+
+type AdminReply = Extract<ToPrimary, { type: 'tcpb:admin-reply' | 'tcpb:admin-state-reply' }>;
 const STATS_TIMEOUT_MS = 2000;
 const RELOAD_TIMEOUT_MS = 15_000;
 
@@ -48,6 +56,14 @@ export async function runPrimary(
     (reply: Extract<ToPrimary, { type: 'tcpb:stats-reply' }>) => void
   >();
   const aggregator = new AggregatorRegistry();
+  /** Runtime API changes applied so far, replayed to a worker that starts later. */
+  const adminLog: AdminAction[] = [];
+  const adminWaiters = new Map<number, (reply: AdminReply) => void>();
+  const adminMessage = (action: AdminAction): ToWorker => ({
+    type: 'tcpb:admin',
+    id: ++statsSeq,
+    action,
+  });
   let sharedPort: number | undefined;
   let ready = 0;
   let onAllReady: ((port: number) => void) | undefined;
@@ -67,10 +83,14 @@ export async function runPrimary(
         sharedPort ??= m.port;
         listeners ??= m.listeners;
         if (++ready === config.workers) onAllReady?.(sharedPort);
+        // A worker started after runtime API changes (a replacement) gets them too.
+        if (adminLog.length > 0) for (const action of adminLog) w.send(adminMessage(action));
       } else if (m.type === 'tcpb:stats-reply') {
         statsWaiters.get(m.id)?.(m);
       } else if (m.type === 'tcpb:config-applied') {
         configWaiters.get(m.id)?.get(w.id)?.(m.ok, m.error);
+      } else if (m.type === 'tcpb:admin-reply' || m.type === 'tcpb:admin-state-reply') {
+        adminWaiters.get(m.id)?.(m);
       }
     });
     if (current !== undefined) {
@@ -128,6 +148,63 @@ export async function runPrimary(
     );
   }
 
+  /** Sends `make(id)` to every live worker and waits for each reply (2 s at most each). */
+  function ask<R extends AdminReply>(make: (id: number) => ToWorker): Promise<R[]> {
+    return Promise.all(
+      workers().map(
+        (w) =>
+          new Promise<R>((resolve, reject) => {
+            const msg = make(++statsSeq);
+            const id = (msg as { id: number }).id;
+            const timer = setTimeout(() => {
+              adminWaiters.delete(id);
+              reject(new AdminError('ERR_ADMIN_UNAVAILABLE', `worker ${w.id} did not answer`));
+            }, STATS_TIMEOUT_MS);
+            adminWaiters.set(id, (reply) => {
+              clearTimeout(timer);
+              adminWaiters.delete(id);
+              resolve(reply as R);
+            });
+            w.send(msg);
+          }),
+      ),
+    );
+  }
+
+  const admin = createAdminHandler({
+    token: config.adminToken,
+    logger,
+    backend: {
+      async state() {
+        const replies = await ask<Extract<AdminReply, { type: 'tcpb:admin-state-reply' }>>(
+          (id) => ({ type: 'tcpb:admin-state', id }),
+        );
+        return mergeStates(replies.map((r) => r.state));
+      },
+      async apply(action) {
+        const replies = await ask<Extract<AdminReply, { type: 'tcpb:admin-reply' }>>((id) => ({
+          type: 'tcpb:admin',
+          id,
+          action,
+        }));
+        const failed = replies.find((r) => r.error !== undefined)?.error;
+        // Every worker holds the same configuration, so they accept or refuse alike.
+        if (failed) throw new AdminError(failed.code as AdminErrorCode, failed.message);
+        adminLog.push(action);
+        // Bounded: past this many changes the oldest are forgotten (a replacement worker then
+        // starts from the file for those); logged, as a sign of a script looping on the API.
+        if (adminLog.length > ADMIN_LOG_MAX) {
+          adminLog.shift();
+          logger.warn(
+            { kept: ADMIN_LOG_MAX },
+            'runtime API change log full: oldest change dropped',
+          );
+        }
+        return replies.map((r) => r.outcome as AdminOutcome);
+      },
+    },
+  });
+
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined) {
     metricsServer = await startMetricsServer(
@@ -136,6 +213,7 @@ export async function runPrimary(
         metrics: () => aggregator.clusterMetrics(),
         healthy: async () => (await gather()).some((r) => r.healthy),
         stats: async () => ({ workers: (await gather()).map((r) => r.stats) }),
+        handle: admin,
       },
       { port: config.metricsPort, host: config.host, logger },
     );

@@ -1,7 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import { applyAdminAction } from './admin.js';
+import { buildState } from './admin-state.js';
 import { isMessage, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import type { ProxyConfig } from './config.js';
+import { AdminError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createProxy } from './proxy.js';
 import { createService, type Service } from './service.js';
@@ -18,6 +21,8 @@ function firstConfig(worker: Worker): Promise<{ id: number; config: ServiceConfi
     worker.on('message', onMessage);
   });
 }
+
+import { ProcessSampler } from './process-stats.js';
 
 /**
  * A cluster worker: a full balancer (its own pools, health checks, strategy state) on the shared
@@ -38,6 +43,7 @@ export async function runWorker(
     ? createService(initial.config, { logger, labelled: true })
     : createProxy({ ...config, metricsPort: undefined }, { logger }).service;
   AggregatorRegistry.setRegistries([service.metrics.registry]);
+  const sampler = new ProcessSampler();
   new AggregatorRegistry(); // installs prom-client's worker-side IPC listener
   const send = (m: ToPrimary) => worker.send(m);
   worker.on('message', (m: unknown) => {
@@ -66,6 +72,8 @@ export async function runWorker(
           });
         },
       );
+    } else if (m.type === 'tcpb:admin' || m.type === 'tcpb:admin-state') {
+      send(answerAdmin(service, sampler, m));
     }
   });
   const bound = await service.listen();
@@ -73,4 +81,32 @@ export async function runWorker(
   send({ type: 'tcpb:listening', port, listeners: bound.listeners });
   logger.info({ port, listeners: bound.listeners }, 'worker listening');
   return service;
+}
+
+/** A runtime API request from the primary, answered in this worker (never throws). */
+function answerAdmin(
+  service: Service,
+  sampler: ProcessSampler,
+  m: Extract<ToWorker, { type: 'tcpb:admin' | 'tcpb:admin-state' }>,
+): ToPrimary {
+  if (m.type === 'tcpb:admin-state') {
+    return {
+      type: 'tcpb:admin-state-reply',
+      id: m.id,
+      state: buildState(service, sampler.read()),
+    };
+  }
+  try {
+    return {
+      type: 'tcpb:admin-reply',
+      id: m.id,
+      outcome: applyAdminAction(service, m.action),
+    };
+  } catch (err) {
+    const e =
+      err instanceof AdminError
+        ? err
+        : new AdminError('ERR_ADMIN_UNAVAILABLE', String((err as Error).message));
+    return { type: 'tcpb:admin-reply', id: m.id, error: { code: e.code, message: e.message } };
+  }
 }

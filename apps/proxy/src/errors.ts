@@ -57,3 +57,31 @@ export class PeerError extends ProxyError {
     this.code = side === 'client' ? 'ERR_CLIENT_SOCKET' : 'ERR_UPSTREAM_SOCKET';
   }
 }
+
+/** HTTP statuses of the runtime API's error codes. */
+export const ADMIN_ERROR_STATUS = {
+  ERR_ADMIN_BAD_REQUEST: 400,
+  ERR_ADMIN_UNAUTHORIZED: 401,
+  ERR_ADMIN_DISABLED: 403,
+  ERR_ADMIN_NOT_FOUND: 404,
+  ERR_ADMIN_METHOD: 405,
+  ERR_ADMIN_CONFLICT: 409,
+  ERR_ADMIN_TOO_LARGE: 413,
+  ERR_ADMIN_UNAVAILABLE: 503,
+} as const;
+export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
+
+/**
+ * A runtime API request that cannot be done: answered with its HTTP status and
+ * `{"error":{"code","message"}}`; the message names the problem (the field, the pool, the
+ * upstream). Never carries the token.
+ */
+export class AdminError extends ProxyError {
+  override readonly code: AdminErrorCode;
+  readonly status: number;
+  constructor(code: AdminErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.status = ADMIN_ERROR_STATUS[code];
+  }
+}

@@ -10,6 +10,7 @@ import { HelpRequested, type ProxyConfig, parseConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
 import { createReloader } from './config-reloader.js';
 import { watchConfigFile } from './config-watcher.js';
+import { runCtl } from './ctl.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProxy } from './proxy.js';
@@ -225,4 +226,16 @@ async function main(): Promise<void> {
   root.flush();
 }
 
-void main();
+// `tcpbalancer-proxy ctl …`: the runtime API's client, not the proxy (issue 18).
+if (process.argv[2] === 'ctl') {
+  void runCtl(process.argv.slice(3), {
+    env: process.env,
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    fetch,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  void main();
+}

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
 
@@ -9,6 +9,11 @@ export interface MetricsEndpoints {
   /** At least one upstream takes connections. */
   healthy(): Promise<boolean>;
   stats(): Promise<unknown>;
+  /**
+   * Other routes on the same listener (the runtime API and dashboard): called first for every
+   * request; resolves true when it answered.
+   */
+  handle?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 export interface MetricsServer {
@@ -27,6 +32,7 @@ export async function startMetricsServer(
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     };
     const serve = async () => {
+      if (endpoints.handle !== undefined && (await endpoints.handle(req, res))) return;
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return reply(405, 'text/plain', 'method not allowed\n');
       switch (path) {
@@ -53,6 +59,9 @@ export async function startMetricsServer(
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  // A slow or stalled client (a body that never ends) is cut off rather than held.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

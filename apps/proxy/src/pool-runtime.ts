@@ -151,6 +151,20 @@ export class PoolRuntime {
     return results.includes(true);
   }
 
+  /**
+   * The runtime API's add/remove: the pool takes `specs` as a reload would (upstreams that stay
+   * keep their state). A reload of the file sets the membership back to the file's.
+   */
+  setUpstreams(specs: readonly PoolConfig['upstreams'][number][]): void {
+    this.config = Object.freeze({ ...this.config, upstreams: Object.freeze([...specs]) });
+    this.pool.update({
+      specs: this.config.upstreams,
+      dnsInterval: this.config.dnsInterval,
+      health: healthPolicy(this.config),
+    });
+    this.generation++;
+  }
+
   /** Drain: connections still waiting are closed now (they have no upstream to finish on). */
   closeQueue(err: unknown): void {
     this.queue?.close(err);

@@ -47,6 +47,7 @@ export function createProxy(config: ProxyConfig, options: ProxyOptions = {}): Pr
   const service = createService(fromFlags(config), {
     ...options,
     labelled: false,
+    admin: { token: config.adminToken },
     ...(config.metricsPort !== undefined
       ? { metrics: { port: config.metricsPort, host: config.host } }
       : {}),

@@ -1,3 +1,6 @@
+import { applyAdminAction } from './admin.js';
+import { createAdminHandler } from './admin-api.js';
+import { buildState } from './admin-state.js';
 import type { Random } from './balancing/strategy.js';
 import { ShutdownError } from './errors.js';
 import { createGate } from './gate.js';
@@ -7,6 +10,7 @@ import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { registerOpsMetrics } from './ops-metrics.js';
 import { PoolRuntime, type QueueStats, queueStats, type UpstreamStats } from './pool-runtime.js';
+import { ProcessSampler } from './process-stats.js';
 import { applyReload, type ReloadOutcome } from './reload.js';
 import { type Resolver, systemResolver } from './resolver.js';
 import type { ServiceConfig } from './service-config.js';
@@ -26,6 +30,11 @@ export interface ServiceOptions {
    * the flags' shorthand, whose output stays exactly as it was.
    */
   readonly labelled?: boolean;
+  /**
+   * The runtime API and dashboard on the metrics listener (issue 18); `token` undefined makes
+   * the API read-only. Absent: neither is served (the cluster primary serves them instead).
+   */
+  readonly admin?: { readonly token: string | undefined };
 }
 
 export interface PoolStats {
@@ -160,6 +169,17 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
 
   const healthy = () => [...pools.values()].some((p) => p.healthy);
 
+  const sampler = new ProcessSampler();
+  const adminHandler = (token: string | undefined) =>
+    createAdminHandler({
+      token,
+      logger: log,
+      backend: {
+        state: async () => buildState(service, sampler.read()),
+        apply: async (action) => [applyAdminAction(service, action)],
+      },
+    });
+
   async function shutdown(graceMs: number): Promise<void> {
     const active = [...listeners.values()].reduce((n, l) => n + l.active, 0);
     if (active > 0) log.info({ active, drainTimeout: graceMs }, 'draining');
@@ -170,11 +190,12 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
     await Promise.all([...listeners.values()].map((l) => l.close(graceMs)));
     for (const p of pools.values()) p.stop();
     await metricsServer?.close();
+    sampler.stop();
     const total = [...listeners.values()].reduce((n, l) => n + l.total, 0);
     log.info({ total }, 'closed');
   }
 
-  return {
+  const service: Service = {
     metrics,
     state,
     stats,
@@ -199,6 +220,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
             metrics: () => metrics.registry.metrics(),
             healthy: async () => healthy(),
             stats: async () => stats(),
+            ...(options.admin !== undefined ? { handle: adminHandler(options.admin.token) } : {}),
           },
           { ...options.metrics, logger: log },
         );
@@ -226,4 +248,5 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
       return closing;
     },
   };
+  return service;
 }

@@ -142,6 +142,14 @@ export class Upstream implements Endpoint {
     this.lastChange = Date.now();
   }
 
+  /** Health unknown again (back from maintenance): `checking`, and checked at once. */
+  recheck(): void {
+    this.checkOks = 0;
+    this.checkFails = 0;
+    this.nextCheckAt = 0;
+    if (this.state !== 'checking') this.#set('checking', 'enabled after maintenance');
+  }
+
   #recovered(why: string): void {
     this.checkFails = 0;
     this.lastCheckError = undefined;
