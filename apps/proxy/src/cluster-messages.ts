@@ -19,6 +19,8 @@ export type ToPrimary =
       listeners?: { name: string; host: string; port: number }[];
     }
   | { type: 'tcpb:stats-reply'; id: number; stats: unknown; healthy: boolean }
+  /** A worker started with --config is ready for the current listeners and pools. */
+  | { type: 'tcpb:config-request' }
   | { type: 'tcpb:config-applied'; id: number; ok: boolean; error?: string }
   | {
       type: 'tcpb:admin-reply';

@@ -87,16 +87,17 @@ export async function runPrimary(
         if (adminLog.length > 0) for (const action of adminLog) w.send(adminMessage(action));
       } else if (m.type === 'tcpb:stats-reply') {
         statsWaiters.get(m.id)?.(m);
+      } else if (m.type === 'tcpb:config-request' && current !== undefined) {
+        // Asked for (not pushed at fork): the worker's listener is in place by then.
+        const msg: ToWorker = { type: 'tcpb:config', id: ++configSeq, config: current };
+        w.send(msg);
       } else if (m.type === 'tcpb:config-applied') {
         configWaiters.get(m.id)?.get(w.id)?.(m.ok, m.error);
       } else if (m.type === 'tcpb:admin-reply' || m.type === 'tcpb:admin-state-reply') {
         adminWaiters.get(m.id)?.(m);
       }
     });
-    if (current !== undefined) {
-      const msg: ToWorker = { type: 'tcpb:config', id: ++configSeq, config: current };
-      w.send(msg);
-    }
+
     w.on('error', (err) => logger.warn({ err, worker: w.id }, 'worker channel error'));
     return w;
   };

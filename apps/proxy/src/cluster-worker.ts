@@ -19,6 +19,8 @@ function firstConfig(worker: Worker): Promise<{ id: number; config: ServiceConfi
       resolve(m);
     };
     worker.on('message', onMessage);
+    const ask: ToPrimary = { type: 'tcpb:config-request' };
+    worker.send(ask);
   });
 }
 

@@ -3,6 +3,12 @@ import type { ServiceState } from './service.js';
 import type { ServiceConfig } from './service-config.js';
 
 export interface ReloadOutcome {
+  /** Listeners bound by this reload, with their ports (an ephemeral port is known only now). */
+  readonly bound: readonly {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+  }[];
   readonly listeners: {
     readonly added: string[];
     readonly removed: string[];
@@ -93,6 +99,7 @@ export async function applyReload(
       .then(() => logger.info({ listener: l.name }, 'listener closed'));
   }
   return {
+    bound: started.map((l) => ({ name: l.name, host: l.config.host, port: l.port })),
     listeners: { added: started.map((l) => l.name), removed: retiring.map((l) => l.name), kept },
     pools: { added: addedPools.map((p) => p.name), removed: removedPools, kept: keptPools },
   };

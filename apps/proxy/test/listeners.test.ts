@@ -1,8 +1,6 @@
 /** One process, several listeners and pools from a config file, end to end through the bin. */
-import { once } from 'node:events';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connectTo } from './helpers/clients.js';
-import { configDir, startNamedServer, writeConfig } from './helpers/config-files.js';
+import { configDir, startNamedServer, whoAnswers, writeConfig } from './helpers/config-files.js';
 import type { TestServer } from './helpers/servers.js';
 import { killAll, spawnProxy } from './helpers/spawn.js';
 
@@ -11,18 +9,6 @@ const servers: TestServer[] = [];
 afterAll(async () => {
   for (const s of servers) await s.close();
 });
-
-/** Connects, reads the first line (the upstream's name), closes. */
-export async function whoAnswers(port: number): Promise<string> {
-  const s = await connectTo(port);
-  let got = '';
-  while (!got.includes('\n')) {
-    const [chunk] = (await once(s, 'data')) as [Buffer];
-    got += chunk.toString();
-  }
-  s.destroy();
-  return got.split('\n')[0] as string;
-}
 
 describe('listeners and pools from a config file', () => {
   it('routes each listener to its pool; /metrics and /stats name listeners and pools', async () => {

@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { connectTo } from './clients.js';
 import { startServer, type TestServer } from './servers.js';
 
 /** A scratch directory for config files (under the OS temp dir, one per test file). */
@@ -25,4 +27,16 @@ export function startNamedServer(name: string, host = '127.0.0.1'): Promise<Test
     },
     { host },
   );
+}
+
+/** Connects, reads the first line (the upstream's name), closes. */
+export async function whoAnswers(port: number): Promise<string> {
+  const s = await connectTo(port);
+  let got = '';
+  while (!got.includes('\n')) {
+    const [chunk] = (await once(s, 'data')) as [Buffer];
+    got += chunk.toString();
+  }
+  s.destroy();
+  return got.split('\n')[0] as string;
 }
