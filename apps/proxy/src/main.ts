@@ -156,6 +156,9 @@ async function main(): Promise<void> {
   }
 
   if (clustered) {
+    // Reloads are the primary's (it re-reads the file and tells the workers): a SIGHUP that
+    // reaches a worker too (a terminal hangup goes to the whole group) must not kill it.
+    process.on('SIGHUP', () => {});
     let stop: () => Promise<void> = async () => {};
     const requested = () => void stop().then(() => exit(0));
     const proxy = await runWorker(config, logger, requested).catch((err: unknown) => {

@@ -157,7 +157,7 @@ describe('the bin: --config / --check-config', () => {
       const file = writeConfig(dir, name, minimal);
       const r = await runProxy(['--check-config', file]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe(`${file}: ok (1 listeners, 1 pools)\n`);
+      expect(r.stdout.trim()).toBe(`${file}: ok (1 listeners, 1 pools)`);
     }
   });
 

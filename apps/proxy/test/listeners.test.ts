@@ -59,11 +59,6 @@ describe('listeners and pools from a config file', () => {
       ['b', 'least-connections'],
     ]);
     expect(stats.upstreams.map((u) => u.pool)).toEqual(['a', 'a', 'b']);
-    const closed = p.logs.filter((l) => l.msg === 'connection closed');
-    await new Promise((r) => setTimeout(r, 400)); // log lines are batched (≤ 200 ms)
-    expect(p.logs.filter((l) => l.msg === 'connection closed').length).toBeGreaterThanOrEqual(
-      closed.length,
-    );
     p.proc.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(

@@ -5,11 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { RunningApp } from '@tcpbalancer/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connectTo, sleep, waitFor } from './helpers/clients.js';
 import { configDir, startNamedServer, whoAnswers, writeConfig } from './helpers/config-files.js';
 import { startEchoServer, type TestServer } from './helpers/servers.js';
-import { killAll, type Spawned, spawnProxy } from './helpers/spawn.js';
+import { killAll, spawnProxy } from './helpers/spawn.js';
 
 afterEach(() => killAll());
 const servers: TestServer[] = [];
@@ -63,7 +64,7 @@ function ping(s: Socket, text: string): Promise<boolean> {
   });
 }
 
-const reloads = (p: Spawned, msg: string) => p.lines.filter((l) => l.msg === msg).length;
+const reloads = (p: RunningApp, msg: string) => p.logs.filter((l) => l.msg === msg).length;
 
 describe('the bin: hot reload', () => {
   it('SIGHUP under load: zero failed connections, every established connection survives', async () => {
@@ -93,7 +94,7 @@ describe('the bin: hot reload', () => {
     for (let i = 0; i < 6; i++) {
       await sleep(250);
       writeConfig(dir, 'load.yaml', versions[i % 3]);
-      p.child.kill('SIGHUP');
+      p.signal('SIGHUP');
       await waitFor(
         () => reloads(p, 'config reloaded') === i + 1 || reloads(p, 'config reload refused') > 0,
         'reload',
@@ -121,9 +122,9 @@ describe('the bin: hot reload', () => {
     const file = writeConfig(dir, 'invalid.yaml', doc([`127.0.0.1:${a.port}`]));
     const p = await spawnProxy(['--config', file]);
     writeFileSync(file, 'listeners:\n  - name: web\n    port: 99999\npools: []\n');
-    p.child.kill('SIGHUP');
+    p.signal('SIGHUP');
     await waitFor(() => reloads(p, 'config reload refused') === 1, 'refused line');
-    const line = p.lines.find((l) => l.msg === 'config reload refused');
+    const line = p.logs.find((l) => l.msg === 'config reload refused');
     expect(line).toMatchObject({ level: 50, trigger: 'SIGHUP', file });
     expect(String(line?.err)).toContain('listeners[0].port: must be ≤ 65535');
     expect(await whoAnswers(p.port)).toBe('a');
@@ -143,7 +144,7 @@ describe('the bin: hot reload', () => {
       doc([up], [{ name: 'extra', address: '127.0.0.1', port: 0, pool: 'p' }]),
     );
     await waitFor(() => reloads(p, 'config reloaded') >= 1, 'reload on change', 10_000);
-    const line = p.lines.find((l) => l.msg === 'config reloaded') as {
+    const line = p.logs.find((l) => l.msg === 'config reloaded') as {
       trigger: string;
       bound: { name: string; port: number }[];
     };
@@ -159,13 +160,13 @@ describe('the bin: hot reload', () => {
     const p = await spawnProxy(['--config', file, '--workers', '2'], {}, 20_000);
     expect(await whoAnswers(p.port)).toBe('a');
     writeConfig(dir, 'workers.yaml', doc([`127.0.0.1:${b.port}`]));
-    p.child.kill('SIGHUP');
+    p.signal('SIGHUP');
     await waitFor(() => reloads(p, 'config reloaded') >= 3, 'primary + 2 workers reloaded', 10_000);
-    const primary = p.lines.find((l) => l.msg === 'config reloaded' && l.workers === 2);
+    const primary = p.logs.find((l) => l.msg === 'config reloaded' && l.workers === 2);
     expect(primary).toBeDefined();
     // Round-robin over the workers: several connections reach both, all on the new pool.
     for (let i = 0; i < 6; i++) expect(await whoAnswers(p.port)).toBe('b');
-    p.child.kill('SIGTERM');
+    p.signal('SIGTERM');
     expect(await p.exited).toBe(0);
   });
 });
