@@ -9,7 +9,7 @@ import {
   parseCommandLine,
   withCommonOptions,
 } from '@tcpbalancer/cli';
-import { MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
+import { DEFAULT_MAX_PAYLOAD_BYTES, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, HelpRequested } from './errors.js';
 
@@ -72,7 +72,8 @@ const GIB = 1024 ** 3;
 export const DEFAULTS = Object.freeze({
   port: 7100,
   host: '0.0.0.0',
-  maxFrameBytes: 64 * 1024 * 1024,
+  // The protocol's default payload limit, as the whole-frame limit (one number for both).
+  maxFrameBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   maxPixels: 40_000_000,
   maxInflight: 16,
   maxConns: 1024,

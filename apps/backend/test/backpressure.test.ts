@@ -1,4 +1,4 @@
-import { FrameType } from '@tcpbalancer/protocol';
+import { encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FramePeer,
@@ -86,4 +86,30 @@ describe('--max-inflight', () => {
     b.signal('SIGKILL');
     await b.exited;
   });
+
+  it('a flood of pings from a peer that does not read: pongs wait in bounded queues, the socket is not read, the idle timeout ends it', async () => {
+    const b = await startBackend(['--idle-timeout', '1000', '--metrics-port', '0']);
+    const c = await FramePeer.connect(b.port);
+    c.socket.pause(); // never read
+    const ping = encodeFrameToBuffer(pingFrame(1));
+    const n = 1_000_000; // 20 MB of pings: 20 MB of pongs, far more than the socket buffers
+    c.socket.write(Buffer.concat(Array.from({ length: n }, () => ping)));
+    const t0 = performance.now();
+    let text = '';
+    for (;;) {
+      text = await metricsText(b.metricsPort!);
+      if (metricValue(text, 'tcpb_backend_connections') === 0) break;
+      expect(performance.now() - t0).toBeLessThan(20_000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The backend stopped reading once its pongs could not be written.
+    expect(metricValue(text, 'tcpb_backend_bytes_received_total')).toBeLessThan(n * ping.length);
+    expect(metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
+    expect(metricValue(text, 'tcpb_backend_process_resident_memory_bytes')).toBeLessThan(
+      400 * 1024 * 1024,
+    );
+    c.destroy();
+    b.signal('SIGKILL');
+    await b.exited;
+  }, 40_000);
 });
