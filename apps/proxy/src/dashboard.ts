@@ -59,7 +59,7 @@ section.pool { margin-bottom:1.2rem; }
 section.pool h2 { font-size:1rem; margin:.2rem 0 .4rem; }
 .meta { color:var(--mute); font-weight:normal; font-size:.85rem; }
 table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); }
-th, td { padding:.35rem .5rem; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; font-variant-numeric:tabular-nums; }
+th, td { padding:.3rem .4rem; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; font-variant-numeric:tabular-nums; }
 th { font-size:.78rem; color:var(--mute); font-weight:600; }
 th:first-child, td:first-child, td.state, th.state { text-align:left; }
 .badge { display:inline-block; padding:.05rem .45rem; border-radius:3px; color:#fff; font-weight:600; font-size:.8rem; }
@@ -67,8 +67,10 @@ th:first-child, td:first-child, td.state, th.state { text-align:left; }
 .badge.disabled, .badge.removed { background:var(--off); } .badge.checking { background:var(--check); }
 .hist { font-family:ui-monospace, monospace; letter-spacing:-1px; font-size:.8rem; }
 .hist .ok { color:var(--up); } .hist .ko { color:var(--down); }
-.actions { display:flex; gap:.25rem; justify-content:flex-end; flex-wrap:wrap; }
-.actions input { width:4.2rem; }
+.actions { display:flex; gap:.2rem; justify-content:flex-end; flex-wrap:nowrap; align-items:center; }
+.actions button { padding:.1rem .4rem; font-size:.8rem; }
+.actions input { width:3.6rem; padding:.1rem .3rem; font-size:.8rem; }
+td .meta { font-size:.75rem; }
 #toast { position:fixed; bottom:1rem; left:50%; transform:translateX(-50%); background:var(--fg); color:var(--bg); padding:.5rem .9rem; border-radius:5px; display:none; max-width:90vw; z-index:3; }
 .wrap { overflow-x:auto; }
 /* Phone width: each upstream becomes a card of labelled lines. */
@@ -99,8 +101,8 @@ th:first-child, td:first-child, td.state, th.state { text-align:left; }
   <div class="cards" id="cards"></div>
   <div class="charts">
     <div class="chart"><h3>New connections (conn/s)</h3><div id="c-rate"></div></div>
-    <div class="chart"><h3>Throughput (KiB/s)</h3><div id="c-bytes"></div></div>
-    <div class="chart"><h3>Open connections (conns)</h3><div id="c-active"></div></div>
+    <div class="chart"><h3>Throughput (KiB/s) <span class="meta">— solid: to upstreams, dashed: from</span></h3><div id="c-bytes"></div></div>
+    <div class="chart"><h3>Connections (conns) <span class="meta">— solid: open, dashed: waiting</span></h3><div id="c-active"></div></div>
   </div>
   <div id="pools"></div>
   <h2 style="font-size:1rem">Listeners</h2>
@@ -140,7 +142,7 @@ th:first-child, td:first-child, td.state, th.state { text-align:left; }
     var s = [{}];
     labels.forEach(function (l, i) { s.push({ label: l, stroke: colors[i], width: 2, dash: i === 1 ? [6, 4] : undefined }); });
     var width = Math.max(260, el.clientWidth || 300);
-    return new uPlot({ width: width, height: 150, series: s, legend: { live: false },
+    return new uPlot({ width: width, height: 140, series: s, legend: { show: false },
       axes: [{}, { size: 55 }], scales: { x: { time: true } } }, [[]].concat(labels.map(function () { return []; })), el);
   }
 
@@ -177,7 +179,7 @@ th:first-child, td:first-child, td.state, th.state { text-align:left; }
       html += '<section class="pool" data-pool="' + esc(p.name) + '"><h2>pool ' + esc(p.name) + ' <span class="meta">' + esc(p.strategy) +
         " · queue " + p.queue.length + "/" + p.queue.max + " conns, timeout " + p.queue.timeoutMs + " ms · dropped: " +
         p.queue.dropped["queue-timeout"] + " timeout, " + p.queue.dropped["queue-full"] + " full</span></h2>" +
-        '<div class="wrap"><table class="ups"><thead><tr><th>upstream</th><th class="state">state</th><th>since</th><th>checks (old → new)</th><th>open (conns)</th><th>total (conns)</th><th>rate (conn/s)</th><th>to upstream</th><th>from upstream</th><th>connect failures</th><th>weight</th><th>actions</th></tr></thead><tbody>';
+        '<div class="wrap"><table class="ups"><thead><tr><th>upstream</th><th class="state">state</th><th>since</th><th title="last checks, oldest first">checks</th><th title="connections open now">open</th><th title="connections, ever">total</th><th>rate</th><th title="bytes per second to and from the upstream">\\u2191 / \\u2193</th><th title="failed connects of client traffic">fails</th><th>weight</th><th></th></tr></thead><tbody>';
       p.upstreams.forEach(function (u) {
         var pu = prevUp[upstreamKey(p.name, u)];
         var r = pu && dt > 0 ? Math.max(0, (u.total - pu.total) / dt) : 0;
@@ -189,14 +191,13 @@ th:first-child, td:first-child, td.state, th.state { text-align:left; }
         var a = esc(u.address), pn = esc(p.name);
         html += '<tr data-upstream="' + a + '" data-state="' + esc(u.state) + '">' +
           '<td data-label="upstream">' + a + (u.upstream !== u.address ? ' <span class="meta">' + esc(u.upstream) + "</span>" : "") + "</td>" +
-          '<td class="state" data-label="state"><span class="badge ' + esc(u.state) + '">' + (SYMBOL[u.state] || "") + " " + esc(u.state) + "</span>" + (u.lastCheckError ? ' <span class="meta" title="' + esc(u.lastCheckError) + '">(' + esc(u.lastCheckError.slice(0, 40)) + ")</span>" : "") + "</td>" +
+          '<td class="state" data-label="state"><span class="badge ' + esc(u.state) + '">' + (SYMBOL[u.state] || "") + " " + esc(u.state) + "</span>" + (u.lastCheckError ? ' <span class="meta" title="' + esc(u.lastCheckError) + '"><abbr>why</abbr></span>' : "") + "</td>" +
           '<td data-label="since" title="' + esc(u.since) + '">' + ago(u.since) + "</td>" +
           '<td data-label="checks" class="hist">' + hist + "</td>" +
           '<td data-label="open">' + num(u.active) + "</td>" +
           '<td data-label="total">' + num(u.total) + "</td>" +
-          '<td data-label="rate">' + rate(r, "/s") + "</td>" +
-          '<td data-label="to upstream">' + bytes(bi) + "/s <span class=meta>(" + bytes(u.bytesToUpstream) + ")</span></td>" +
-          '<td data-label="from upstream">' + bytes(bo) + "/s <span class=meta>(" + bytes(u.bytesFromUpstream) + ")</span></td>" +
+          '<td data-label="rate">' + rate(r, "conn/s") + "</td>" +
+          '<td data-label="to / from upstream" title="in total: ' + bytes(u.bytesToUpstream) + " to, " + bytes(u.bytesFromUpstream) + ' from">\\u2191 ' + bytes(bi) + "/s \\u2193 " + bytes(bo) + "/s</td>" +
           '<td data-label="connect failures">' + num(u.failures) + "</td>" +
           '<td data-label="weight">' + u.weight + "</td>" +
           '<td data-label="actions"><div class="actions">' +

@@ -1,5 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
+const RESOLUTION_MS = 20;
+
 /** The proxy process's own load, as the dashboard shows it. */
 export interface ProcessStats {
   readonly pid: number;
@@ -25,7 +27,7 @@ export class ProcessSampler {
 
   read(): ProcessStats {
     if (this.#histogram === undefined) {
-      this.#histogram = monitorEventLoopDelay({ resolution: 20 });
+      this.#histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
       this.#histogram.enable();
     }
     const h = this.#histogram;
@@ -35,9 +37,10 @@ export class ProcessSampler {
     this.#cpu = process.cpuUsage();
     this.#at = now;
     const mem = process.memoryUsage();
-    // Histogram values are ns; with no sample yet, mean is NaN.
-    const mean = Number.isFinite(h.mean) ? h.mean / 1e6 : 0;
-    const max = h.count > 0 ? h.max / 1e6 : 0;
+    // Histogram values are ns and include the sampling timer's own period (RESOLUTION_MS): an
+    // idle loop reads ~20 ms. The lag is what lies beyond it. With no sample yet, mean is NaN.
+    const mean = Number.isFinite(h.mean) ? Math.max(0, h.mean / 1e6 - RESOLUTION_MS) : 0;
+    const max = h.count > 0 ? Math.max(0, h.max / 1e6 - RESOLUTION_MS) : 0;
     h.reset();
     return {
       pid: process.pid,
