@@ -3,8 +3,13 @@
  * it first (bounded, timed), logs the real client, and serves frames as usual. Without the flag
  * a header is never looked for; with it, a connection without one is closed unanswered.
  */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
 import { encodeV1, encodeV2 } from '@tcpbalancer/proxy-protocol';
+import { startApp } from '@tcpbalancer/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FramePeer,
@@ -123,4 +128,36 @@ describe('--proxy-protocol', () => {
     expect(c.frames.find((f) => f.requestId === 0)?.header.code).toBe(ErrorCode.BadMagic);
     await b.stop();
   });
+});
+
+describe('through the real proxy: a pool that sends the header (issue 15 end to end)', () => {
+  it.each(['v1', 'v2'] as const)(
+    '%s: the backend logs the client the proxy accepted',
+    async (version) => {
+      const b = await startBackend(['--proxy-protocol']);
+      const dir = mkdtempSync(join(tmpdir(), 'tcpb-backend-pp-'));
+      try {
+        const config = join(dir, 'proxy.json');
+        writeFileSync(
+          config,
+          JSON.stringify({
+            listeners: [{ name: 'in', port: 0, address: '127.0.0.1', pool: 'images' }],
+            pools: [{ name: 'images', upstreams: [`127.0.0.1:${b.port}`], proxyProtocol: version }],
+          }),
+        );
+        const proxy = await startApp('proxy', ['--config', config]);
+        const c = await FramePeer.connect(proxy.port);
+        const local = `${c.socket.localAddress}:${c.socket.localPort}`;
+        expect((await c.request({ width: 8 }, img)).type).toBe(FrameType.Response);
+        const rec = await logLine(b, (r) => r.msg === 'proxy header' && r.client === local);
+        expect(rec.version).toBe(version === 'v1' ? 1 : 2);
+        c.destroy();
+        await proxy.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await b.stop();
+      }
+    },
+    30_000,
+  );
 });
