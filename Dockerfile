@@ -50,15 +50,22 @@ COPY apps/ apps/
 RUN npx turbo run build --filter='./apps/*' --output-logs=errors-only
 
 # ---------------------------------------------------------------------------------------------
-# Production dependencies, one set per app: the proxy does not carry sharp and libvips.
+# Production dependencies, one set per app: the proxy and the client do not carry sharp and
+# libvips. The app's devDependencies are deleted from its manifest first: `--omit=dev` alone
+# still installs what a workspace reached through a devDependency needs (the test kit pulls
+# sharp into the proxy and client images, 20+ MB), because that workspace is itself a
+# production dependency of the root. npm ci accepts the lockfile's extra entries.
 FROM manifests AS proxy-deps
-RUN npm ci --omit=dev --workspace=@tcpbalancer/proxy --no-audit --no-fund --ignore-scripts
+RUN npm pkg delete devDependencies --workspace=@tcpbalancer/proxy \
+ && npm ci --omit=dev --workspace=@tcpbalancer/proxy --no-audit --no-fund --ignore-scripts
 
 FROM manifests AS backend-deps
-RUN npm ci --omit=dev --workspace=@tcpbalancer/backend --no-audit --no-fund --ignore-scripts
+RUN npm pkg delete devDependencies --workspace=@tcpbalancer/backend \
+ && npm ci --omit=dev --workspace=@tcpbalancer/backend --no-audit --no-fund --ignore-scripts
 
 FROM manifests AS client-deps
-RUN npm ci --omit=dev --workspace=@tcpbalancer/client --no-audit --no-fund --ignore-scripts
+RUN npm pkg delete devDependencies --workspace=@tcpbalancer/client \
+ && npm ci --omit=dev --workspace=@tcpbalancer/client --no-audit --no-fund --ignore-scripts
 
 # ---------------------------------------------------------------------------------------------
 # runtime: what the three app images share. The base image's `node` user (uid 1000) runs them;
@@ -80,7 +87,7 @@ COPY --from=build /app/apps/proxy/dist/ apps/proxy/dist/
 COPY --from=build /app/apps/proxy/schema/ apps/proxy/schema/
 EXPOSE 7000 9100
 # /healthz on the metrics port; Node 20 has fetch, the slim image has no curl.
-HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "apps/proxy/dist/main.js"]
@@ -96,7 +103,7 @@ COPY --from=build /app/packages/protocol/dist/ packages/protocol/dist/
 COPY --from=build /app/packages/proxy-protocol/dist/ packages/proxy-protocol/dist/
 COPY --from=build /app/apps/backend/dist/ apps/backend/dist/
 EXPOSE 7100 9100
-HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "apps/backend/dist/main.js"]

@@ -221,6 +221,12 @@ describe('Dockerfile', () => {
       expect(deps).toMatch(/npm ci\b/);
       expect(deps).toMatch(/--omit=dev/);
       expect(deps).toMatch(new RegExp(`--workspace[= ]@tcpbalancer/${app}\\b`));
+      // --omit=dev alone lets the test kit (a devDependency, but a workspace) bring sharp in.
+      expect(deps).toMatch(
+        new RegExp(
+          `npm pkg delete devDependencies --workspace[= ]@tcpbalancer/${app}\\b[^]*npm ci`,
+        ),
+      );
       const dists = copies
         .filter((i) => i.flags.from === 'build')
         .map((i) =>
