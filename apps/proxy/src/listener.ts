@@ -32,7 +32,7 @@ export interface Gate {
   /** The listener's config changed (reload). */
   close(): void;
 }
-export type GateFactory = (config: ListenerConfig) => Gate | undefined;
+export type GateFactory = (config: ListenerConfig, previous?: Gate) => Gate | undefined;
 
 export interface ListenerStats {
   readonly name: string;
@@ -130,8 +130,9 @@ export class Listener {
   update(config: ListenerConfig): void {
     const idleChanged = config.idleTimeout !== this.config.idleTimeout;
     this.config = config;
-    this.#gate?.close();
-    this.#gate = this.#gateOf(config);
+    const previous = this.#gate;
+    previous?.close();
+    this.#gate = this.#gateOf(config, previous);
     if (idleChanged) this.#startSweeper();
   }
 

@@ -131,7 +131,8 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
     listeners,
     pools,
     newPool: (c) => new PoolRuntime(c, deps),
-    newListener: (c) => new Listener(c, listenerDeps, (lc) => createGate(lc, log)),
+    newListener: (c) =>
+      new Listener(c, listenerDeps, (lc, previous) => createGate(lc, log, previous)),
     logger: log,
   };
   for (const p of config.pools) pools.set(p.name, state.newPool(p));
