@@ -3,7 +3,7 @@
  * Knows nothing of sockets or frames.
  */
 import { ErrorCode, type OutputFormat, type ResizeRequestHeader } from '@tcpbalancer/protocol';
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ImageError } from './errors.js';
 import { inputSignature } from './input-signature.js';
 import { checkFormatLimit } from './output-limits.js';
@@ -186,6 +186,21 @@ export async function dryRun(
   return { data: Buffer.alloc(0), ...size, format };
 }
 
+/** The encoder for `format`, with the request's quality when it gives one. */
+function encodeAs(img: Sharp, format: OutputFormat, q: number | undefined): Sharp {
+  switch (format) {
+    case 'jpeg':
+      return img.jpeg(q === undefined ? {} : { quality: q });
+    case 'webp':
+      return img.webp(q === undefined ? {} : { quality: q });
+    case 'avif':
+      return img.avif(q === undefined ? {} : { quality: q });
+    case 'png':
+      // PNG is lossless; a quality asks for palette quantisation, as in sharp.
+      return img.png(q === undefined ? {} : { quality: q, palette: true });
+  }
+}
+
 /** Probes, then resizes: auto-orients (EXIF), fits, encodes. Throws ImageError only. */
 export async function resize(
   input: Buffer,
@@ -205,22 +220,7 @@ export async function resize(
     }
     // JPEG has no alpha: composite over white rather than let transparent pixels turn black.
     if (format === 'jpeg' && meta.hasAlpha) img = img.flatten({ background: '#ffffff' });
-    const q = req.quality;
-    switch (format) {
-      case 'jpeg':
-        img = img.jpeg(q === undefined ? {} : { quality: q });
-        break;
-      case 'webp':
-        img = img.webp(q === undefined ? {} : { quality: q });
-        break;
-      case 'avif':
-        img = img.avif(q === undefined ? {} : { quality: q });
-        break;
-      case 'png':
-        // PNG is lossless; a quality asks for palette quantisation, as in sharp.
-        img = img.png(q === undefined ? {} : { quality: q, palette: true });
-        break;
-    }
+    img = encodeAs(img, format, req.quality);
     const { data, info } = await img.toBuffer({ resolveWithObject: true });
     return {
       data,

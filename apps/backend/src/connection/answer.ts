@@ -41,34 +41,14 @@ async function make(conn: Connection, frame: Frame, signal: AbortSignal): Promis
   }
   let out: ResizeOutput;
   const started = performance.now();
-  let working = false;
   try {
-    if (req.dryRun) {
-      conn.work.begin();
-      working = true;
-      out = await dryRun(frame.payload, req, ctx.resizeLimits);
-    } else {
-      await takeResizeSlot(conn, signal);
-      working = true;
-      const t0 = performance.now();
-      try {
-        out = await resize(frame.payload, req, ctx.resizeLimits);
-      } finally {
-        ctx.resizeSlots.release();
-        ctx.metrics.resizeSeconds.observe((performance.now() - t0) / 1000);
-      }
-    }
+    out = await pixelWork(conn, req, frame.payload, signal);
   } catch (err) {
     if (signal.aborted) throw err;
     const e = err instanceof ImageError ? err : classify(err);
     if (log.isLevelEnabled('debug'))
       log.debug({ id, code: e.code, name: req.name, err: e.message }, 'request failed');
     return { frame: errorFrame(id, e.code, e.message), slot: true, outcome: e.code };
-  } finally {
-    if (working) {
-      conn.work.end();
-      conn.progress();
-    }
   }
   const ms = Math.round((performance.now() - started) * 100) / 100;
   const header: ResizeResponseHeader = {
@@ -88,6 +68,34 @@ async function make(conn: Connection, frame: Frame, signal: AbortSignal): Promis
     slot: true,
     outcome: req.dryRun ? 'dry_run' : 'ok',
   };
+}
+
+/**
+ * The resize (holding a process-wide resize slot) or the dry run (header only, no slot), counted
+ * as our work while it runs: it keeps the idle clock going, and its end is progress.
+ */
+async function pixelWork(
+  conn: Connection,
+  req: ResizeRequestHeader,
+  payload: Buffer,
+  signal: AbortSignal,
+): Promise<ResizeOutput> {
+  const { ctx } = conn;
+  if (req.dryRun) conn.work.begin();
+  else await takeResizeSlot(conn, signal); // counted as work from the queue on
+  try {
+    if (req.dryRun) return await dryRun(payload, req, ctx.resizeLimits);
+    const t0 = performance.now();
+    try {
+      return await resize(payload, req, ctx.resizeLimits);
+    } finally {
+      ctx.resizeSlots.release();
+      ctx.metrics.resizeSeconds.observe((performance.now() - t0) / 1000);
+    }
+  } finally {
+    conn.work.end();
+    conn.progress();
+  }
 }
 
 /**
