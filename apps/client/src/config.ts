@@ -51,6 +51,12 @@ export interface ClientConfig {
   /** Open loop: requests per second on a fixed timetable. */
   readonly rate: number | undefined;
   readonly json: boolean;
+  /** Per-interval statistics: the interval length, ms. */
+  readonly intervalMs: number;
+  /** Write the whole run (settings, environment, series, histogram) here as JSON. */
+  readonly out: string | undefined;
+  /** Write a self-contained HTML report of the run here. */
+  readonly report: string | undefined;
   readonly logLevel: LogLevel;
   readonly logPretty: boolean;
 }
@@ -59,6 +65,7 @@ export const DEFAULT_CONNS = 4;
 export const DEFAULT_WINDOW = 4;
 export const DEFAULT_RETRIES = 3;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_INTERVAL_MS = 1000;
 
 function parseHostPort(value: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
@@ -164,6 +171,21 @@ export function createCli(): Command {
       .addOption(
         opt('--json', 'print the summary as one JSON object, last on stdout (logs go to stderr)'),
       )
+      .addOption(
+        opt(
+          '--interval <duration>',
+          'per-interval statistics: interval length: 1s, 500ms (plain: s)',
+        )
+          .argParser(durationParser('--interval', 's', 10))
+          .default(DEFAULT_INTERVAL_MS, '1s'),
+      )
+      .addOption(
+        opt(
+          '--out <file.json>',
+          'write the whole run (settings, environment, per-interval series, histogram) as JSON',
+        ),
+      )
+      .addOption(opt('--report <file.html>', 'write a self-contained HTML report of the run'))
       .helpOption('-h, --help', 'show this help'),
   );
   return cmd;
@@ -189,6 +211,9 @@ interface RawOptions {
   duration?: number;
   rate?: number;
   json?: boolean;
+  interval: number;
+  out?: string;
+  report?: string;
   logLevel: LogLevel;
   logPretty?: boolean;
 }
@@ -249,6 +274,9 @@ export function parseConfig(
     durationMs: o.duration,
     rate: o.rate,
     json: o.json === true,
+    intervalMs: o.interval,
+    out: o.out || undefined,
+    report: o.report || undefined,
     logLevel: o.logLevel,
     logPretty: o.logPretty === true,
   });

@@ -40,7 +40,18 @@ export {
 } from './output-name.js';
 export { OutputWriter } from './output-writer.js';
 export { RateScheduler } from './rate-scheduler.js';
+export { runReportCommand } from './report/report-command.js';
+export { buildReportModel, type ReportModel, type ReportRun } from './report/report-model.js';
+export { renderReport, writeReport } from './report/write-report.js';
 export { type RunOptions, runClient } from './run-client.js';
 export { type ScannedImage, type ScanResult, type SkippedFile, scanDirectory } from './scan.js';
+export { IntervalRecorder, SERIES_FIELDS } from './series/interval-recorder.js';
+export {
+  parseRunFile,
+  type RunFile,
+  RunFileError,
+  readRunFile,
+  type Series,
+} from './series/run-file.js';
 export { Stats } from './stats.js';
 export { type Failure, formatSummary, type Summary } from './summary.js';

@@ -3,10 +3,14 @@
 import { parseConfig } from './config.js';
 import { ConfigError, HelpRequested } from './errors.js';
 import { createLogger } from './logger.js';
+import { REPORT_COMMAND, runReportCommand } from './report/report-command.js';
 import { runClient } from './run-client.js';
 import { exitStatus } from './summary.js';
 
 async function main(): Promise<number> {
+  // `tcpbalancer-client report RUN.json… -o FILE.html`: a report from saved runs, no run.
+  if (process.argv[2] === REPORT_COMMAND)
+    return runReportCommand(process.argv.slice(3), process.stdout, process.stderr);
   let config: ReturnType<typeof parseConfig>;
   try {
     config = parseConfig(process.argv.slice(2), process.env);

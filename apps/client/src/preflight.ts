@@ -76,3 +76,16 @@ export async function preflightOutput(dir: string): Promise<string> {
     throw new ConfigError(`--output ${dir} is not writable: ${errorMessage(err)}`);
   }
 }
+
+/** --out / --report: the folder it goes in exists and is writable (checked before any request). */
+export async function preflightFile(flag: string, file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new ConfigError(`${flag} ${file}: ${dir} is not a directory`);
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${flag} ${file}: cannot write in ${dir}: ${errorMessage(err)}`);
+  }
+}

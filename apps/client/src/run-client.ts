@@ -7,7 +7,11 @@ import { RateScheduler } from './rate-scheduler.js';
 import { AnswerHandler } from './run/answer-handler.js';
 import { Round, type RoundDeps } from './run/round.js';
 import { RunRecord } from './run/run-record.js';
+import { saveRun } from './run/save-run.js';
 import { prepareRun } from './run/sources.js';
+import { describeEnvironment } from './series/environment.js';
+import { IntervalRecorder } from './series/interval-recorder.js';
+import { startSeriesClock } from './series/series-clock.js';
 import { formatSummary, type Skipped, type Summary } from './summary.js';
 import { type ImageSource, type WorkItem, WorkQueue } from './work-queue.js';
 
@@ -62,6 +66,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   const loadMode = config.durationMs !== undefined;
   const proxy = `${config.proxy.host}:${config.proxy.port}`;
   const { sources, skipped, writer } = await prepareRun(config, log, opts.stderr, opts.signal);
+  const environment = describeEnvironment();
   log.info({ images: sources.length, skipped: skipped.length, proxy }, 'starting');
 
   const record = new RunRecord({ logger: log, loadMode, stderr: opts.stderr, proxy });
@@ -88,6 +93,9 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
   });
 
   const started = performance.now();
+  const recorder = new IntervalRecorder(config.intervalMs, started, record.stats);
+  record.stats.series = recorder;
+  const clock = startSeriesClock(recorder);
   let rounds = 0;
   try {
     if (loadMode) {
@@ -109,6 +117,8 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
       }
     }
   } finally {
+    clock.stop();
+    recorder.finish(performance.now());
     record.progress.stop();
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -124,6 +134,7 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
     { requests: summary.requests, ok: summary.ok, failed: summary.failed, rps: summary.rps },
     'finished',
   );
+  await saveRun(config, log, { summary, recorder, histogram: record.stats.histogram, environment });
   if (opts.stdout)
     opts.stdout.write(config.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   return summary;

@@ -1,4 +1,5 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { type IntervalRecorder, newHistogram, toMicros } from './series/interval-recorder.js';
 
 /** Backend names are untrusted strings: capped in length and in how many distinct ones are kept. */
 const MAX_BACKEND_NAME = 64;
@@ -18,11 +19,7 @@ export interface LatencySummary {
  * digits, 1 µs .. 1 h), reported in ms; the exact max is kept beside it.
  */
 export class Stats {
-  readonly #latency: Histogram = build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  readonly #latency: Histogram = newHistogram();
   #maxMs = 0;
   ok = 0;
   failed = 0;
@@ -30,6 +27,14 @@ export class Stats {
   bytesSent = 0;
   bytesReceived = 0;
   connections = 0;
+  /** Requests written to a connection (a retry counts again). */
+  sent = 0;
+  /** Connections open now. */
+  active = 0;
+  /** Open loop: timetable slots taken. */
+  scheduled = 0;
+  /** Per-interval statistics, fed from here (absent: none kept). */
+  series: IntervalRecorder | undefined = undefined;
   /** Answer frames received (responses and error answers, retryable ones too): any sign of life. */
   answers = 0;
   readonly backends = new Map<string, number>();
@@ -39,10 +44,22 @@ export class Stats {
     return this.ok + this.failed;
   }
 
-  recordLatency(ms: number): void {
+  /** `uncorrectedMs`: open loop, the latency from the actual send (the series compares both). */
+  recordLatency(ms: number, uncorrectedMs?: number): void {
     const v = Number.isFinite(ms) && ms > 0 ? ms : 0;
     if (v > this.#maxMs) this.#maxMs = v;
-    this.#latency.recordValue(Math.min(Math.max(1, Math.round(v * 1000)), 3_600_000_000));
+    this.#latency.recordValue(toMicros(v));
+    this.series?.recordLatency(v, uncorrectedMs);
+  }
+
+  /** Open loop: a request went out `ms` after its slot. */
+  recordLateness(ms: number): void {
+    this.series?.recordLateness(ms);
+  }
+
+  /** The whole run's latency histogram (µs), for saving with the run. */
+  get histogram(): Histogram {
+    return this.#latency;
   }
 
   recordBackend(name: string): void {

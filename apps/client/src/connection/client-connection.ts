@@ -12,6 +12,8 @@ export interface InFlight {
   readonly item: WorkItem;
   /** performance.now() ms latency counts from: the scheduled time in open loop, else the send. */
   readonly startMs: number;
+  /** performance.now() ms it was handed to the writer (equal to startMs in closed loop). */
+  readonly sentMs: number;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -19,6 +21,8 @@ export interface Answer {
   readonly item: WorkItem;
   readonly frame: Frame;
   readonly latencyMs: number;
+  /** Open loop: the latency from the send, not the slot (coordinated omission uncorrected). */
+  readonly uncorrectedMs: number | undefined;
 }
 
 /**

@@ -21,11 +21,14 @@ export class ConnectTask implements TaskRoutines<ClientConnection> {
     }
     conn.connected = true;
     conn.ctx.stats.connections++;
+    conn.ctx.stats.active++;
     task.done();
   }
 
   finalize(): void {
-    this.conn.socket?.destroy();
+    const { conn } = this;
+    conn.socket?.destroy();
+    if (conn.connected) conn.ctx.stats.active--;
   }
 }
 

@@ -25,7 +25,12 @@ export interface ConnectionContext {
   /** The request payload; a rejection fails the item (not retried). */
   loadImage(item: WorkItem): Promise<Buffer>;
   /** Handles an answer (checks it, saves the result) and settles the item. Never rejects. */
-  handleAnswer(item: WorkItem, frame: Frame, latencyMs: number): Promise<void>;
+  handleAnswer(
+    item: WorkItem,
+    frame: Frame,
+    latencyMs: number,
+    uncorrectedMs: number | undefined,
+  ): Promise<void>;
   /** Settles an item as failed for good. */
   fail(item: WorkItem, error: unknown): void;
 }

@@ -72,6 +72,7 @@ export class FeederTask implements TaskRoutines<ClientConnection> {
     }
     conn.held.add(item);
     item.scheduledAt = due;
+    if (due !== undefined) ctx.stats.scheduled++;
     if (due !== undefined) {
       const delay = due - performance.now();
       if (delay >= 1) await sleep(delay, undefined, { signal: task.signal });
@@ -94,8 +95,11 @@ export class FeederTask implements TaskRoutines<ClientConnection> {
       () => conn.job.cancel(new RequestTimeoutError(ctx.timeoutMs)),
       ctx.timeoutMs,
     );
-    conn.pending.set(id, { item, startMs: startMs ?? performance.now(), timer });
+    const now = performance.now();
+    conn.pending.set(id, { item, startMs: startMs ?? now, sentMs: now, timer });
     conn.sent.add(item);
+    ctx.stats.sent++;
+    if (startMs !== undefined) ctx.stats.recordLateness(now - startMs);
     return parts;
   }
 

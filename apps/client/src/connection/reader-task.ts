@@ -73,7 +73,9 @@ export class ReaderTask implements TaskRoutines<ClientConnection> {
     clearTimeout(inflight.timer);
     conn.answered++;
     conn.ctx.stats.answers++;
-    const latencyMs = performance.now() - inflight.startMs;
+    const now = performance.now();
+    const latencyMs = now - inflight.startMs;
+    const uncorrectedMs = inflight.sentMs !== inflight.startMs ? now - inflight.sentMs : undefined;
     conn.feederWake.notifyAll();
     if (frame.type === FrameType.Error) {
       const e = readErrorAnswer(frame);
@@ -86,7 +88,7 @@ export class ReaderTask implements TaskRoutines<ClientConnection> {
         return;
       }
     }
-    await conn.answers.send({ item: inflight.item, frame, latencyMs }, task.signal);
+    await conn.answers.send({ item: inflight.item, frame, latencyMs, uncorrectedMs }, task.signal);
     conn.saverWake.notifyAll();
   }
 

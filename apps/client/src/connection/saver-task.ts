@@ -28,6 +28,6 @@ export class SaverTask implements TaskRoutines<ClientConnection> {
     // not requeued (that would do it twice); the run awaits the save instead.
     conn.held.delete(answer.item);
     conn.sent.delete(answer.item);
-    await conn.ctx.handleAnswer(answer.item, answer.frame, answer.latencyMs);
+    await conn.ctx.handleAnswer(answer.item, answer.frame, answer.latencyMs, answer.uncorrectedMs);
   }
 }

@@ -38,9 +38,15 @@ function verifyAnswerImage(result: CheckedResult, payload: Buffer): void {
 export class AnswerHandler {
   constructor(private readonly opts: AnswerHandlerOptions) {}
 
-  async handle(queue: WorkQueue, item: WorkItem, frame: Frame, latencyMs: number): Promise<void> {
+  async handle(
+    queue: WorkQueue,
+    item: WorkItem,
+    frame: Frame,
+    latencyMs: number,
+    uncorrectedMs?: number,
+  ): Promise<void> {
     const { record } = this.opts;
-    record.stats.recordLatency(latencyMs);
+    record.stats.recordLatency(latencyMs, uncorrectedMs);
     try {
       await this.#accept(item, frame, latencyMs);
       record.settleOk(queue, item);

@@ -90,8 +90,8 @@ export class Round {
       logger: deps.logger,
       signal: deps.signal,
       loadImage,
-      handleAnswer: (item, frame, latencyMs) => {
-        const p = deps.answers.handle(queue, item, frame, latencyMs);
+      handleAnswer: (item, frame, latencyMs, uncorrectedMs) => {
+        const p = deps.answers.handle(queue, item, frame, latencyMs, uncorrectedMs);
         this.#saving.add(p);
         return p.finally(() => this.#saving.delete(p));
       },

@@ -5,7 +5,7 @@ import type { ClientConfig } from '../config.js';
 import { ConfigError, errorCode } from '../errors.js';
 import { planOutputs } from '../output-name.js';
 import { OutputWriter } from '../output-writer.js';
-import { preflightInput, preflightOutput } from '../preflight.js';
+import { preflightFile, preflightInput, preflightOutput } from '../preflight.js';
 import { readImageFile } from '../read-image.js';
 import { scanDirectory } from '../scan.js';
 import type { Skipped } from '../summary.js';
@@ -51,6 +51,8 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const loadMode = config.durationMs !== undefined;
   const inputRoot = await preflightInput(config.input);
+  if (config.out !== undefined) await preflightFile('--out', config.out);
+  if (config.report !== undefined) await preflightFile('--report', config.report);
   if (config.ignoredOutput !== undefined) {
     // Not an error (a script may pass the same flags to every run), but not silent either.
     const warning = `--output ${config.ignoredOutput} is ignored in ${config.dryRun ? 'dry-run' : 'load'} mode: nothing is saved`;
