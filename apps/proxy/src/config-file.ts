@@ -249,7 +249,7 @@ function buildListener(
       maxConns: s.maxConns ?? 0,
       rate,
       burst: s.burst ?? Math.max(1, Math.ceil(rate)),
-      maxTracked: s.maxTracked ?? 100_000,
+      maxTracked: s.maxTracked ?? 65_536,
     });
   }
   return Object.freeze({

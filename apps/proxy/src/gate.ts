@@ -70,5 +70,6 @@ export function createGate(
       new Admission(socket, listener, steps).start();
     },
     close() {},
+    ...(limiter ? { sources: () => limiter.tracked } : {}),
   };
 }

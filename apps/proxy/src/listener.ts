@@ -31,6 +31,8 @@ export interface Gate {
   admit(socket: Socket, listener: Listener): void;
   /** The listener's config changed (reload). */
   close(): void;
+  /** Client addresses the per-source limits track now (absent without them). */
+  sources?(): number;
 }
 export type GateFactory = (config: ListenerConfig, previous?: Gate) => Gate | undefined;
 
@@ -42,6 +44,8 @@ export interface ListenerStats {
   readonly active: number;
   readonly total: number;
   readonly refused: Readonly<Record<string, number>>;
+  /** With per-source limits: client addresses tracked now (bounded by maxTracked). */
+  readonly sourcesTracked?: number;
   /** Connections that left a pool's wait queue without an upstream: `pool` → reason → count. */
   readonly queueDropped: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
@@ -392,6 +396,7 @@ export class Listener {
       active: this.active,
       total: this.total,
       refused: Object.fromEntries(this.#refused),
+      ...(this.#gate?.sources ? { sourcesTracked: this.#gate.sources() } : {}),
       queueDropped: Object.fromEntries(
         [...this.queueDrops].map(([pool, m]) => [pool, Object.fromEntries(m)]),
       ),
