@@ -23,7 +23,7 @@ export const newSocketTask = (job: Job<Connection>): TaskRoutines<Connection> =>
 class SocketTask implements TaskRoutines<Connection> {
   constructor(private readonly conn: Connection) {}
 
-  async init(): Promise<void> {
+  init(): Promise<void> | undefined {
     const { conn } = this;
     const { socket } = conn;
     // Small answers (pongs, errors) must not wait ~40 ms for Nagle and delayed ACK (field notes).
@@ -32,10 +32,19 @@ class SocketTask implements TaskRoutines<Connection> {
     socket.on('end', onSocketEnd);
     if (socket.destroyed) {
       conn.socketClosed();
-      return;
+      return undefined;
     }
     const timeout = conn.ctx.proxyProtocolTimeout;
-    const first = timeout === undefined ? undefined : await this.#proxyHeader(timeout);
+    if (timeout === undefined) {
+      // Synchronous without --proxy-protocol: no promise per connection for nothing.
+      this.#start(undefined);
+      return undefined;
+    }
+    return this.#proxyHeader(timeout).then((first) => this.#start(first));
+  }
+
+  #start(first: Buffer | undefined): void {
+    const { conn } = this;
     conn.input.start(first);
     conn.work.keepAlive(conn.ctx.idleTimeout, () => conn.progress());
   }
