@@ -100,6 +100,23 @@ describe('how a run ends', () => {
     },
   );
 
+  it.each(['--out', '--report'])(
+    '%s in a folder that cannot be written is a clear error at start',
+    async (flag) => {
+      const r = await runCli([
+        '--proxy',
+        `127.0.0.1:${deadPort}`,
+        '-i',
+        input,
+        '--dry-run',
+        flag,
+        '/proc/nope/run.x',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^tcpbalancer-client: ${flag} /proc/nope/run.x`, 'm'));
+    },
+  );
+
   it('--output naming a file is a clear error at start', async () => {
     const file = path.join(work, 'a-file');
     await writeFile(file, 'x');
