@@ -8,7 +8,7 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
-  /** Where a bar goes (stderr); a bar only when it is a TTY. */
+  /** Where a bar goes (the run's stdout, before the summary); a bar only when it is a TTY. */
   readonly stream: NodeJS.WritableStream | undefined;
   readonly logger: Logger;
   /** Requests expected, or undefined in duration mode (then the bar shows time). */
@@ -19,7 +19,7 @@ export interface ProgressOptions {
 
 /**
  * What a person sees while it runs: on a TTY a cli-progress bar (done/total, rate, ETA) on
- * stderr; otherwise an info log line every `intervalMs` (default 1 s).
+ * the given stream; otherwise an info log line every `intervalMs` (default 1 s).
  */
 export function createProgress(opts: ProgressOptions): Progress {
   const started = performance.now();

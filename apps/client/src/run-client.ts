@@ -17,9 +17,12 @@ import { type ImageSource, type WorkItem, WorkQueue } from './work-queue.js';
 
 export interface RunOptions {
   readonly logger: Logger;
-  /** Where the summary goes (the table, or with --json the JSON object). Absent: not printed. */
+  /**
+   * Where the summary goes (the table, or with --json the JSON object), and the progress bar
+   * when it is a terminal (not with --json). Absent: not printed.
+   */
   readonly stdout?: NodeJS.WritableStream;
-  /** Where the progress bar goes when it is a TTY, and the one-line headline of a run given up. */
+  /** Warnings and the one-line headline of a run given up. */
   readonly stderr?: NodeJS.WritableStream;
   /** Aborts the run (SIGINT/SIGTERM): connections end, what was not answered is failed as ERR_ABORTED. */
   readonly signal?: AbortSignal;
@@ -86,7 +89,10 @@ export async function runClient(config: ClientConfig, opts: RunOptions): Promise
     loadMode,
   };
   record.progress = createProgress({
-    stream: opts.stderr,
+    // The bar is part of the human output: on stdout when it is a terminal, with the summary
+    // after it, while the logs go to stderr (`2>client.log` keeps them off the screen). With
+    // --json stdout is the JSON object alone: no bar (a progress log line each second instead).
+    stream: config.json ? undefined : opts.stdout,
     logger: log,
     total: loadMode ? undefined : sources.length * config.times,
     durationMs: config.durationMs,
