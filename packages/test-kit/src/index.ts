@@ -41,7 +41,13 @@ export { FramePeer, type FramePeerOptions, rawFrame, rawPrefix, resizeOnce } fro
 export { type NamedBytes, nonImages, pngBomb, writeFiles } from './hostile-files.js';
 export { eachLine, type LogLine, parseLogLine } from './lines.js';
 export { fetchMetrics, metricValue } from './metrics.js';
-export { type CloseResult, collectUntilClose, connect, freePort } from './net.js';
+export {
+  type CloseResult,
+  collectUntilClose,
+  connect,
+  freePort,
+  waitForPort,
+} from './net.js';
 export { type AppName, BINS, REPO_ROOT, SAMPLES_DIR } from './paths.js';
 export {
   DEFAULT_PHOTO_SPEC,

@@ -76,3 +76,26 @@ export function collectUntilClose(sock: net.Socket, timeoutMs: number): Promise<
     sock.on('end', onClose);
   });
 }
+
+/** Resolves once something accepts on host:port; rejects after `timeoutMs` or once `gone()`. */
+export async function waitForPort(
+  port: number,
+  opts: { host?: string; timeoutMs?: number; gone?: () => boolean } = {},
+): Promise<void> {
+  const host = opts.host ?? '127.0.0.1';
+  const end = Date.now() + (opts.timeoutMs ?? 15_000);
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (opts.gone?.()) throw new Error(`the process behind ${host}:${port} exited`);
+    if (Date.now() > end) throw new Error(`nothing listening on ${host}:${port} in time`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -57,6 +57,8 @@ export interface SpawnOptions {
   /** Run under `sh -c 'ulimit -n N; exec node …'`. */
   readonly ulimitNofile?: number;
   readonly cwd?: string;
+  /** Node's own flags, before the entry point (`--heapsnapshot-signal=SIGUSR2`, `--import tsx`). */
+  readonly nodeArgs?: readonly string[];
   /** Every output line as it comes (the demo and the soak tee them into log files). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -106,7 +108,7 @@ function childEnv(opts: SpawnOptions): NodeJS.ProcessEnv {
 }
 
 function spawnNode(main: string, args: readonly string[], opts: SpawnOptions): ChildProcess {
-  const nodeArgs = [main, ...args];
+  const nodeArgs = [...(opts.nodeArgs ?? []), main, ...args];
   const common = {
     env: childEnv(opts),
     cwd: opts.cwd ?? REPO_ROOT,

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/files.js';
 
 // `npm run demo` end to end, minus the build (turbo has built every workspace before this
-// test runs): scripts/demo.mjs starts three backends, the proxy and the client over
+// test runs): scripts/demo.ts starts three backends, the proxy and the client over
 // samples/in, and must print the summary, write every image resized, stop everything and
 // exit 0. The output goes to a temporary folder instead of samples/out, so that the test
 // does not touch the work tree.
@@ -26,17 +26,15 @@ function files(dir: string): string[] {
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'tcpb-demo-test-'));
-/** The demo's log folders (it prints their path), removed with the output. */
-const logDirs: string[] = [];
+/** The demo's log folder (--logs; by default .demo-logs at the root), removed with the output. */
+const logDir = join(outDir, 'logs');
 afterAll(() => {
-  for (const dir of [outDir, ...logDirs]) rmSync(dir, { recursive: true, force: true });
+  rmSync(outDir, { recursive: true, force: true });
 });
 
-function logDirOf(stdout: string): string {
-  const dir = /(\/\S*tcpbalancer-demo-\w+)/.exec(stdout)?.[1];
-  if (!dir) throw new Error(`no log folder in the demo's output:\n${stdout}`);
-  logDirs.push(dir);
-  return dir;
+/** What the demo may have left in the system temp dir: nothing (issue 11). */
+function demoTempDirs(): string[] {
+  return readdirSync(tmpdir()).filter((f) => f.startsWith('tcpbalancer-demo-'));
 }
 
 interface Run {
@@ -53,7 +51,8 @@ function runDemo(
   onStdout?: (soFar: string, proc: ReturnType<typeof spawn>) => void,
 ): Promise<Run> {
   const started = Date.now();
-  const proc = spawn(process.execPath, [join(ROOT, 'scripts/demo.mjs'), ...args], {
+  const demo = ['--conditions=source', '--import', 'tsx', join(ROOT, 'scripts/demo.ts')];
+  const proc = spawn(process.execPath, [...demo, '--logs', logDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,24 +76,27 @@ function runDemo(
   });
 }
 
-describe('npm run demo (scripts/demo.mjs)', () => {
+describe('npm run demo (scripts/demo.ts)', () => {
   let result: Run;
 
   it('runs the whole system and exits 0 in well under a minute', async () => {
+    const before = demoTempDirs();
     result = await runDemo(
-      ['--output', outDir, '--width', String(W), '--height', String(H)],
+      ['--output', join(outDir, 'out'), '--width', String(W), '--height', String(H)],
       110_000,
     );
     expect(result.code, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`).toBe(0);
     expect(result.ms).toBeLessThan(60_000);
-    logDirOf(result.stdout);
+    expect(demoTempDirs(), 'nothing left in the system temp dir').toEqual(before);
   }, 120_000);
 
   it('is what `npm run demo` runs, after the build', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.demo).toMatch(/^turbo run build\b.*&& node scripts\/demo\.mjs$/);
+    expect(pkg.scripts.demo).toMatch(
+      /^turbo run build\b.*&& node --conditions=source --import tsx scripts\/demo\.ts$/,
+    );
   });
 
   it('prints the client summary with the per-backend distribution over all three backends', () => {
@@ -111,14 +113,14 @@ describe('npm run demo (scripts/demo.mjs)', () => {
   it(`writes every input image, resized to ${W}x${H}, upright, into the output folder`, async () => {
     const inDir = join(ROOT, 'samples/in');
     const inputs = files(inDir).map((f) => relative(inDir, f));
-    const outputs = files(outDir).map((f) => relative(outDir, f));
+    const outputs = files(join(outDir, 'out')).map((f) => relative(join(outDir, 'out'), f));
     expect(inputs.length).toBeGreaterThanOrEqual(5);
     expect(outputs).toHaveLength(inputs.length);
     for (const input of inputs) {
       const stem = input.replace(/\.[^./]+$/, '');
       const match = outputs.find((o) => o.startsWith(`${stem}-${W}x${H}.`));
       expect(match, `${input} → ${stem}-${W}x${H}.*`).toBeDefined();
-      const meta = await sharp(join(outDir, match ?? '')).metadata();
+      const meta = await sharp(join(outDir, 'out', match ?? '')).metadata();
       expect([meta.width, meta.height], match).toEqual([W, H]);
       // Same format as the input (the demo asks for no --format).
       const inMeta = await sharp(join(inDir, input)).metadata();
@@ -129,7 +131,7 @@ describe('npm run demo (scripts/demo.mjs)', () => {
     // result is blue at both sides and red at the bottom centre (the arrow's shaft). Ignoring
     // the orientation gives a sideways arrow with the green band along one side instead.
     const exif = outputs.find((o) => o.startsWith('portrait-exif-6-'));
-    const { data, info } = await sharp(join(outDir, exif ?? ''))
+    const { data, info } = await sharp(join(outDir, 'out', exif ?? ''))
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -165,7 +167,6 @@ describe('npm run demo (scripts/demo.mjs)', () => {
     expect(sent, run.stdout).toBe(true);
     expect(run.code, run.stdout + run.stderr).toBe(130);
     // Every server's pid, from the `listening` lines in the demo's log files.
-    const logDir = logDirOf(run.stdout);
     const pids = readdirSync(logDir).flatMap((f) =>
       [...readFileSync(join(logDir, f), 'utf8').matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])),
     );

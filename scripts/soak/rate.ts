@@ -1,0 +1,205 @@
+/**
+ * Phase rate: the client in open-loop rate mode at F (80 %) of the capacity measured just
+ * before, for W consecutive windows (one client run per window, because the client reports p99
+ * per run): zero errors, the rate kept, p99 stable across windows.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { type ClientRun, freePort, makeImage, runClient } from '@tcpbalancer/test-kit';
+import type { SoakConfig } from './config.js';
+import {
+  type Check,
+  f1,
+  listening,
+  type PhaseResult,
+  type SoakChild,
+  startChild,
+  treeFigures,
+  verdict,
+} from './support.js';
+
+interface Window {
+  readonly w: number;
+  readonly load: number;
+  readonly code: number | string;
+  readonly requests: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly proxyRss: number;
+  readonly backRss: number;
+}
+
+/** Twelve mid-size images: 1024×768 JPEGs, 512×384 PNGs with alpha, 800×600 WebPs. */
+async function makeRateCorpus(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < 4; i++) {
+    await writeFile(join(dir, `photo-${i}.jpg`), await makeImage('jpeg', 1024, 768, 11 + 2 * i));
+    await writeFile(join(dir, `badge-${i}.png`), await makeImage('png', 512, 384, 20 + 2 * i));
+    await writeFile(join(dir, `shot-${i}.webp`), await makeImage('webp', 800, 600, 31 + 2 * i));
+  }
+}
+
+function windowOf(w: number, r: ClientRun, proxyRss: number, backRss: number): Window {
+  const s = r.summary;
+  return {
+    w,
+    load: loadavg()[0] ?? 0,
+    code: r.code,
+    requests: s?.requests ?? 0,
+    ok: s?.ok ?? 0,
+    failed: s?.failed ?? Number.NaN,
+    rps: s?.rps ?? 0,
+    p50: s?.latencyMs.p50 ?? Number.NaN,
+    p99: s?.latencyMs.p99 ?? Number.NaN,
+    max: s?.latencyMs.max ?? Number.NaN,
+    proxyRss,
+    backRss,
+  };
+}
+
+function windowRow(x: Window): string {
+  return [
+    String(x.w).padStart(6),
+    String(x.requests).padStart(8),
+    String(x.ok).padStart(6),
+    String(x.failed).padStart(6),
+    f1(x.rps).padStart(6),
+    f1(x.p50).padStart(6),
+    f1(x.p99).padStart(6),
+    f1(x.max).padStart(6),
+    f1(x.proxyRss).padStart(9),
+    f1(x.backRss).padStart(12),
+    x.load.toFixed(1).padStart(8),
+  ].join('  ');
+}
+
+function rateChecks(cfg: SoakConfig, rate: number, windows: readonly Window[]): Check[] {
+  const p99s = windows.map((w) => w.p99).sort((a, b) => a - b);
+  const median = p99s[Math.floor(p99s.length / 2)] ?? Number.NaN;
+  const worst = p99s[p99s.length - 1] ?? Number.NaN;
+  const third = Math.max(1, Math.floor(windows.length / 3));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(windows.slice(0, third).map((w) => w.p99));
+  const last = mean(windows.slice(-third).map((w) => w.p99));
+  const errors = windows.reduce((s, w) => s + (Number.isFinite(w.failed) ? w.failed : 1), 0);
+  const expected = rate * cfg.windowSeconds;
+  const minDone = Math.min(...windows.map((w) => w.ok));
+  return [
+    {
+      ok: errors === 0 && windows.every((w) => w.code === 0),
+      what: `zero errors, every window exit 0 (${errors} failed)`,
+    },
+    {
+      ok: minDone >= expected * 0.95,
+      what: `each window kept the rate: min ok ${minDone} ≥ 95 % of ${Math.round(expected)}`,
+    },
+    {
+      ok: worst <= Math.max(2 * median, median + 20),
+      what: `worst window p99 ≤ max(2 × median, median + 20 ms): ${f1(worst)} vs median ${f1(median)}`,
+    },
+    {
+      ok: last <= 1.5 * first + 5,
+      what: `no upward drift: mean p99 of the last third ≤ 1.5 × first third + 5 ms: ${f1(first)} → ${f1(last)}`,
+    },
+  ];
+}
+
+async function startSystem(
+  logDir: string,
+): Promise<{ backends: SoakChild[]; proxy: SoakChild; port: number }> {
+  const bports = [await freePort(), await freePort(), await freePort()];
+  const backends = await Promise.all(
+    bports.map((p, i) =>
+      startChild(
+        `backend-${i + 1}`,
+        'backend',
+        ['--host', '127.0.0.1', '--port', String(p), '--name', `b${i + 1}`, '--log-level', 'warn'],
+        logDir,
+      ),
+    ),
+  );
+  const port = await freePort();
+  const proxy = await startChild(
+    'proxy-rate',
+    'proxy',
+    [
+      ...['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
+      ...bports.flatMap((p) => ['-u', `127.0.0.1:${p}`]),
+    ],
+    logDir,
+  );
+  await Promise.all(backends.map((b, i) => listening(b, bports[i] as number)));
+  await listening(proxy, port);
+  return { backends, proxy, port };
+}
+
+export async function phaseRate(
+  cfg: SoakConfig,
+  logDir: string,
+  work: string,
+): Promise<PhaseResult> {
+  console.log(
+    `\n== rate: capacity, then ${cfg.rateWindows} × ${cfg.windowSeconds}s at ${Math.round(cfg.rateFraction * 100)} % of it`,
+  );
+  const input = join(work, 'corpus');
+  await makeRateCorpus(input);
+  const { backends, proxy, port } = await startSystem(logDir);
+  const base = ['--proxy', `127.0.0.1:${port}`, '--input', input, '--width', '320'];
+  base.push('--height', '240', '--json', '--log-level', 'warn');
+  try {
+    await runClient([...base, '--duration', '3s', '--conns', '3'], { timeoutMs: 60_000 }); // warm-up
+    const cap = await runClient(
+      [...base, '--duration', `${cfg.capacitySeconds}s`, '--conns', '6', '--window', '2'],
+      { timeoutMs: (cfg.capacitySeconds + 60) * 1000 },
+    );
+    if (!cap.summary)
+      throw new Error(
+        `capacity run printed no summary (exit ${cap.code}): ${cap.stderr.slice(-500)}`,
+      );
+    const capacity = cap.summary.rps;
+    const rate = Math.max(1, Math.round(capacity * cfg.rateFraction * 10) / 10);
+    console.log(
+      `  capacity (closed loop, 6×2 in flight): ${f1(capacity)} images/s, p99 ${f1(cap.summary.latencyMs.p99)} ms → rate ${rate}/s`,
+    );
+    console.log(
+      '  window  requests  ok      failed  rps     p50 ms  p99 ms  max ms  proxy RSS  backends RSS  load',
+    );
+    const windows: Window[] = [];
+    for (let w = 1; w <= cfg.rateWindows; w++) {
+      const r = await runClient(
+        [...base, '--rate', String(rate), '--duration', `${cfg.windowSeconds}s`].concat([
+          '--conns',
+          '6',
+          '--window',
+          '8',
+          '--timeout',
+          '30s',
+        ]),
+        { timeoutMs: (cfg.windowSeconds + 90) * 1000 },
+      );
+      const proxyRss = (await treeFigures(proxy.app.pid)).rssMiB;
+      let backRss = 0;
+      for (const b of backends) backRss += (await treeFigures(b.app.pid)).rssMiB;
+      const row = windowOf(w, r, proxyRss, backRss);
+      windows.push(row);
+      console.log(`  ${windowRow(row)}`);
+      if (!r.summary) console.log(`    (no summary, exit ${r.code}): ${r.stderr.slice(-300)}`);
+    }
+    const cores = availableParallelism();
+    const busy = windows.filter((w) => w.load > cores * 1.5).length;
+    if (busy > 0) {
+      console.log(
+        `  note: in ${busy} window(s) the machine's load average exceeded 1.5 × its ${cores} cores: other work competed for the CPU, so latency figures there say more about the machine than about the system`,
+      );
+    }
+    return verdict('rate', rateChecks(cfg, rate, windows), { capacity, rate, windows });
+  } finally {
+    await proxy.app.stop(8000);
+    await Promise.all(backends.map((b) => b.app.stop(8000)));
+  }
+}
