@@ -17,6 +17,7 @@ import {
   rec,
   strings,
 } from './support/files.js';
+import { here, typeErrors } from './support/k8s-types.js';
 
 // deploy/kubernetes checked without a cluster: every container's args and env through the
 // app's real parser, and the wiring between them (Service selectors and ports, probe ports,
@@ -163,6 +164,16 @@ describe('deploy/kubernetes', () => {
     delete broken.spec.selector;
     expect(() => validate(broken as Record<string, unknown>)).toThrow(/selector/);
   });
+
+  it('has no key the Kubernetes API does not know (its TypeScript types, strictly)', () => {
+    // The JSON schemas above accept unknown keys; the API's types, as object literals, do not.
+    // A copy with a typo goes through the same pass, to show that it is caught.
+    const typo = structuredClone(backend) as { spec: Record<string, unknown> };
+    typo.spec.replica = 3;
+    const errors = typeErrors([...objects, typo as Record<string, unknown>], here(import.meta.url));
+    expect(errors.slice(0, -1)).toEqual(objects.map(() => []));
+    expect(errors.at(-1)?.join('\n')).toMatch(/known properties.*replica\b/);
+  }, 60_000);
 
   it.each([
     ['backend', backend],
