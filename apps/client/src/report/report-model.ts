@@ -108,7 +108,7 @@ function perRun(
   id: string,
   title: string,
   yLabel: string,
-  columns: readonly [label: string, pick: (r: ReportRun) => number[]][],
+  columns: readonly (readonly [label: string, pick: (r: ReportRun) => number[]])[],
 ): ChartSpec {
   const multi = runs.length > 1;
   const series = runs.flatMap((r, run) =>
@@ -244,6 +244,10 @@ export function buildReportModel(runs: readonly ReportRun[]): ReportModel {
   const charts: ChartSpec[] = [
     perRun(runs, 'throughput', 'Throughput (completed requests/s)', 'req/s', [
       ['req/s', (r) => perSec(r, r.series.completed)],
+      // One run: requests started beside completed (a gap between them is a queue building up).
+      ...(runs.length === 1
+        ? ([['started/s', (r: ReportRun) => perSec(r, r.series.started)]] as const)
+        : []),
     ]),
     perRun(runs, 'bytes', 'Bytes per second (MB/s)', 'MB/s', [
       ['sent', (r) => perSec(r, r.series.bytesSent).map((v) => v / 1e6)],
@@ -266,9 +270,14 @@ export function buildReportModel(runs: readonly ReportRun[]): ReportModel {
         ),
       ),
     },
-    perRun(runs, 'errors', 'Errors and retries per interval', 'count', [
+    perRun(runs, 'errors', 'Errors (by code for one run) and retries per interval', 'count', [
       ['errors', (r) => sumKeyed(r.series.errors, r.series.t.length)],
       ['retries', (r) => r.series.retries],
+      ...(runs.length === 1
+        ? Object.keys(runs[0]!.series.errors)
+            .sort()
+            .map((code) => [code, (r: ReportRun) => r.series.errors[code] ?? []] as const)
+        : []),
     ]),
     perRun(runs, 'active', 'Open connections', 'connections', [['active', (r) => r.series.active]]),
     backendChart(runs),
