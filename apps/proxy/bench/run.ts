@@ -80,6 +80,15 @@ interface Target {
   start(upstreamPort: number): Promise<{ child: Child; port: number }>;
 }
 
+/**
+ * PROXY_BASELINES=name=path/to/main.js,…: other builds of the proxy (an older commit's dist) as
+ * extra targets, measured in the same alternating slices — an A/B of two builds on one machine.
+ */
+const baselines = (process.env.PROXY_BASELINES ?? '')
+  .split(',')
+  .filter((s) => s.includes('='))
+  .map((s) => s.split('=') as [string, string]);
+
 const targets: Target[] = [
   {
     name: 'pipe',
@@ -89,40 +98,7 @@ const targets: Target[] = [
       return { child, port: line.port as number };
     },
   },
-  {
-    name: 'proxy',
-    async start(up) {
-      // Defaults, info logs included (one line per connection), written to a file as in production.
-      const port = await freePort();
-      const fd = openSync(join(tmp, 'proxy.log'), 'w');
-      const args = [
-        join(root, 'dist/main.js'),
-        '-p',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '-u',
-        `127.0.0.1:${up}`,
-      ];
-      const proc = spawn('taskset', ['-c', '0', node, ...args], {
-        stdio: ['ignore', fd, 'inherit'],
-      });
-      await waitForPort(port);
-      const exited = new Promise((r) => proc.once('exit', r));
-      return {
-        port,
-        child: {
-          proc,
-          pid: proc.pid as number,
-          line: () => Promise.reject(new Error('logs go to a file')),
-          stop: async () => {
-            proc.kill('SIGTERM');
-            await exited;
-          },
-        },
-      };
-    },
-  },
+  nodeProxy('proxy', join(root, 'dist/main.js')),
   {
     name: 'haproxy',
     async start(up) {
@@ -151,7 +127,37 @@ const targets: Target[] = [
       return { child, port };
     },
   },
+  ...baselines.map(([name, main]) => nodeProxy(name, main)),
 ];
+
+function nodeProxy(name: string, main: string): Target {
+  return {
+    name,
+    async start(up) {
+      // Defaults, info logs included (one line per connection), written to a file as in production.
+      const port = await freePort();
+      const fd = openSync(join(tmp, `${name}.log`), 'w');
+      const args = [main, '-p', String(port), '--host', '127.0.0.1', '-u', `127.0.0.1:${up}`];
+      const proc = spawn('taskset', ['-c', '0', node, ...args], {
+        stdio: ['ignore', fd, 'inherit'],
+      });
+      await waitForPort(port);
+      const exited = new Promise((r) => proc.once('exit', r));
+      return {
+        port,
+        child: {
+          proc,
+          pid: proc.pid as number,
+          line: () => Promise.reject(new Error('logs go to a file')),
+          stop: async () => {
+            proc.kill('SIGTERM');
+            await exited;
+          },
+        },
+      };
+    },
+  };
+}
 
 /** The long-lived load generator: one command at a time. */
 class Load {

@@ -80,7 +80,15 @@ interface RawPool {
   strategy?: PoolConfig['strategy'];
   connectTimeout?: number | string;
   retries?: number;
-  health?: { interval?: number | string; rise?: number; fall?: number };
+  health?: {
+    interval?: number | string;
+    rise?: number;
+    fall?: number;
+    fastInterval?: number | string;
+    downInterval?: number | string;
+  };
+  maxConnsPerUpstream?: number;
+  queue?: { timeout?: number | string; max?: number };
   dnsInterval?: number | string;
   proxyProtocol?: 'v1' | 'v2';
 }
@@ -170,12 +178,28 @@ function buildPool(p: RawPool, at: string, flags: ProxyConfig, problems: string[
     problems.push(`${at}.upstreams: at least one upstream needs a weight above 0`);
   }
   const base = poolFromFlags(p.name, Object.freeze(upstreams), flags);
+  const connectTimeout = Math.max(1, ms(p.connectTimeout, base.connectTimeout));
+  const healthInterval = ms(p.health?.interval, base.healthInterval);
+  // Defaults that follow another setting follow the pool's own value of it when the file sets it.
+  const own = (set: unknown, derived: number, fromFlags: number) =>
+    set !== undefined ? derived : fromFlags;
   return Object.freeze({
     ...base,
     strategy: p.strategy ?? base.strategy,
-    connectTimeout: Math.max(1, ms(p.connectTimeout, base.connectTimeout)),
+    connectTimeout,
     retries: p.retries ?? base.retries,
-    healthInterval: ms(p.health?.interval, base.healthInterval),
+    healthFastInterval: ms(
+      p.health?.fastInterval,
+      own(p.health?.interval, Math.min(250, healthInterval), base.healthFastInterval),
+    ),
+    healthDownInterval: ms(
+      p.health?.downInterval,
+      own(p.health?.interval, Math.min(500, healthInterval), base.healthDownInterval),
+    ),
+    upstreamMaxConns: p.maxConnsPerUpstream ?? base.upstreamMaxConns,
+    queueTimeout: ms(p.queue?.timeout, own(p.connectTimeout, connectTimeout, base.queueTimeout)),
+    queueMax: p.queue?.max ?? base.queueMax,
+    healthInterval,
     healthRise: p.health?.rise ?? base.healthRise,
     healthFall: p.health?.fall ?? base.healthFall,
     dnsInterval: ms(p.dnsInterval, base.dnsInterval),

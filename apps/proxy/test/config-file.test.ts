@@ -146,6 +146,31 @@ describe('config file: validation, each error naming its path', () => {
       idleTimeout: 300_000,
       host: '127.0.0.1',
     });
+    const q = configFromDocument(
+      'f.yaml',
+      {
+        ...minimal,
+        pools: [
+          {
+            name: 'web',
+            upstreams: ['a:1'],
+            connectTimeout: '700ms',
+            health: { interval: '2s', downInterval: '1s' },
+            maxConnsPerUpstream: 9,
+            queue: { max: 3 },
+          },
+        ],
+      },
+      flags,
+    );
+    // The queue waits the pool's own connect timeout by default; fastinter follows its interval.
+    expect(q.pools[0]).toMatchObject({
+      queueTimeout: 700,
+      queueMax: 3,
+      upstreamMaxConns: 9,
+      healthFastInterval: 250,
+      healthDownInterval: 1000,
+    });
   });
 });
 
@@ -195,5 +220,23 @@ describe('the bin: --config / --check-config', () => {
     const r = await runProxy(['--config', file, '-u', '127.0.0.1:1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--upstream cannot be combined with --config/);
+  });
+});
+
+describe('docs/proxy: every complete example file is valid', () => {
+  it('each ```yaml block with listeners and pools passes the schema and the checks', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const docsDir = new URL('../../../docs/proxy/', import.meta.url);
+    let checked = 0;
+    for (const name of readdirSync(docsDir).filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(new URL(name, docsDir), 'utf8');
+      for (const [, block] of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+        if (!/^listeners:/m.test(block as string) || !/^pools:/m.test(block as string)) continue;
+        expect(() => configFromDocument(name, parse(block as string), flags), name).not.toThrow();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });
