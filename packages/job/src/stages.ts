@@ -30,7 +30,7 @@ async function driveOneshot<V>(job: JobRun<V>, run: TaskRun<V>): Promise<void> {
     }
   }
   if (routine === undefined || run.doneCalled) job.taskFinished(run);
-  else if (!job.ending) startLoop(job, run, routine);
+  else if (!job.ending) startLoop(job, run);
 }
 
 /** The recurrent stage: every `init` (synchronous ones inline), then `allInitsCompleted`. */
@@ -80,7 +80,6 @@ function allInitsCompleted<V>(job: JobRun<V>): void {
   if (--job.pendingInits !== 0 || job.ending) return;
   for (const run of job.recurrent) {
     if (job.ending) return;
-    const routine = run.routines.run;
-    if (routine !== undefined && !run.counted) startLoop(job, run, routine);
+    if (run.routines.run !== undefined && !run.counted) startLoop(job, run);
   }
 }

@@ -31,6 +31,16 @@ export class TaskRun<V> {
   lastTick = 0;
   /** The idle-timeout watchdog of this task. */
   idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The run loop's state (run-loop.ts): runs since the last slice check, the slice's start. */
+  iterations = 0;
+  sliceStart = 0;
+  /**
+   * The loop's continuations, made the first time the task waits (a promise from `run`, a
+   * back-off, a yield) and reused for every later wait: no async frame per pending task.
+   */
+  onSettled: ((value: unknown) => void) | undefined = undefined;
+  onFailed: ((err: unknown) => void) | undefined = undefined;
+  onPaused: (() => void) | undefined = undefined;
 
   constructor(
     job: JobRun<V>,
