@@ -38,6 +38,7 @@ export {
 } from './fake-backend.js';
 export { compareTrees, countFiles, type ImageDiff, listFiles } from './files.js';
 export { FramePeer, type FramePeerOptions, rawFrame, rawPrefix, resizeOnce } from './frame-peer.js';
+export { type HelpRow, helpMarkdown, parseHelp } from './help-table.js';
 export { type NamedBytes, nonImages, pngBomb, writeFiles } from './hostile-files.js';
 export { eachLine, type LogLine, parseLogLine } from './lines.js';
 export { fetchMetrics, metricValue } from './metrics.js';
