@@ -4,6 +4,7 @@
 //   npm run docs:configuration
 //
 // tests/docs fails when the tables and `--help` disagree: run this after changing a flag.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppName, helpMarkdown, parseHelp, REPO_ROOT, runApp } from '@tcpbalancer/test-kit';
@@ -23,4 +24,6 @@ for (const app of APPS) {
   doc = `${doc.slice(0, a + begin.length)}\n\n${helpMarkdown(parseHelp(run.stdout))}\n\n${doc.slice(b)}`;
 }
 writeFileSync(DOC, doc);
+// the tree's formatter aligns the columns (the test compares cell by cell)
+execFileSync('npx', ['biome', 'format', '--write', DOC], { cwd: REPO_ROOT, stdio: 'inherit' });
 console.log(`wrote ${DOC}`);

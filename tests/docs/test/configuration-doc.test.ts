@@ -17,6 +17,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 afterAll(killAll);
 
+/** A Markdown table with its cells trimmed: Biome aligns the columns, the content is what counts. */
+function normalize(table: string): string[] {
+  return table
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('|'))
+    .map((l) =>
+      l
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/^-{3,}$/, '---'))
+        .join('|'),
+    );
+}
+
 function generatedBlock(doc: string, app: AppName): string | undefined {
   const begin = `<!-- generated: tcpbalancer-${app} --help -->`;
   const end = `<!-- end generated: tcpbalancer-${app} -->`;
@@ -35,7 +49,7 @@ describe('docs/configuration.md', () => {
       const rows = parseHelp(run.stdout);
       expect(rows.length, 'options parsed from --help').toBeGreaterThan(8);
       expect(rows.find((r) => r.flags.includes('--log-level'))?.env).toMatch(/^TCPB_/);
-      expect(generatedBlock(doc, app)).toBe(helpMarkdown(rows));
+      expect(normalize(generatedBlock(doc, app) ?? '')).toEqual(normalize(helpMarkdown(rows)));
     },
   );
 });
