@@ -108,7 +108,8 @@ async function pixelWork(
 async function takeResizeSlot(conn: Connection, signal: AbortSignal): Promise<void> {
   const slots = conn.ctx.resizeSlots;
   for (;;) {
-    await conn.writer.whenWritable(signal);
+    const parked = conn.writer.whenWritable(signal);
+    if (parked !== undefined) await parked;
     conn.work.begin();
     try {
       await slots.acquire(signal);

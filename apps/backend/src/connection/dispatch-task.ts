@@ -30,7 +30,8 @@ class DispatchTask implements TaskRoutines<Connection> {
     const { conn } = this;
     let frame: Frame;
     try {
-      await conn.writer.whenWritable(task.signal);
+      const parked = conn.writer.whenWritable(task.signal);
+      if (parked !== undefined) await parked;
       frame = await conn.requests.receive(task.signal);
     } catch (err) {
       if (!(err instanceof ChannelClosedError)) throw err;

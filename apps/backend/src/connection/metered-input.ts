@@ -159,9 +159,9 @@ export class MeteredInput {
   }
 
   /** The read task has taken everything and parks until something changes. */
-  async waitForInput(signal: AbortSignal): Promise<void> {
+  waitForInput(signal: AbortSignal): Promise<boolean> {
     this.#resume();
-    await this.changed.wait(signal);
+    return this.changed.wait(signal);
   }
 
   /** No more reading (the job is ending, or a graceful end): detaches from the socket. */

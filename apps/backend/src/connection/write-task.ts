@@ -24,7 +24,8 @@ class WriteTask implements TaskRoutines<Connection> {
       task.done();
       return;
     }
-    await conn.writer.write(item, task.signal);
+    const flushing = conn.writer.write(item, task.signal);
+    if (flushing !== undefined) await flushing;
     if (item.slot) {
       conn.slots.release();
       if (conn.draining) conn.input.wake(); // the last answer out may complete the drain
