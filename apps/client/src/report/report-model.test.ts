@@ -8,7 +8,7 @@ import type { Summary } from '../summary.js';
 import { renderHtml } from './render-html.js';
 import { align, buildReportModel, percentileCurve, type ReportRun } from './report-model.js';
 
-function run(name: string, latencies: number[]): ReportRun {
+function run(name: string, latencies: number[], endMs = 2000): ReportRun {
   const stats = new Stats();
   const rec = new IntervalRecorder(1000, 0, stats);
   stats.series = rec;
@@ -18,7 +18,7 @@ function run(name: string, latencies: number[]): ReportRun {
     stats.recordLatency(ms);
     stats.recordBackend('b1');
   }
-  rec.finish(2000);
+  rec.finish(endMs);
   const config = parseConfig(['--proxy', '127.0.0.1:1', '-i', 'in', '--dry-run'], {});
   const summary = {
     requests: latencies.length,
@@ -86,5 +86,21 @@ describe('the report model', () => {
     expect(html).not.toContain('<script>alert(1)');
     expect(html).not.toContain('<img src=x');
     expect(html).toContain('&#60;/script&#62;');
+  });
+
+  it('a run shorter than one interval still draws its one row', () => {
+    const tp = buildReportModel([run('short', [1, 2, 3], 300)]).charts.find(
+      (c) => c.id === 'throughput',
+    )!;
+    expect(tp.data[0]).toEqual([0]);
+    expect(tp.data[1]![0]).toBeCloseTo(10, 5); // 3 answers in 0.3 s
+  });
+
+  it('a long run drops only a tail shorter than half an interval from the rate charts', () => {
+    const tp = buildReportModel([run('tail', [1, 2], 2100)]).charts.find(
+      (c) => c.id === 'throughput',
+    )!;
+    expect(tp.data[0]).toEqual([0, 1, 2]);
+    expect(tp.data[1]![2]).toBeNull();
   });
 });

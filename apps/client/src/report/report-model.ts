@@ -121,11 +121,13 @@ function perRun(
 /**
  * Counts per second. The last, partial interval of a run (the tail awaiting its last answers)
  * is left out when shorter than half an interval: 20 answers in 10 ms would plot as 2000/s.
+ * A run shorter than one interval keeps its only row.
  */
 const perSec = (r: ReportRun, v: number[]) =>
   v.map((n, i) => {
     const dur = r.series.dur[i]!;
-    return dur * 2000 < r.intervalMs || dur <= 0 ? Number.NaN : n / dur;
+    const shortTail = i > 0 && i === v.length - 1 && dur * 2000 < r.intervalMs;
+    return shortTail || dur <= 0 ? Number.NaN : n / dur;
   });
 const sumKeyed = (cols: Record<string, number[]>, length: number) => {
   const out = new Array<number>(length).fill(0);
