@@ -35,6 +35,8 @@ COPY apps/backend/package.json apps/backend/
 COPY apps/client/package.json apps/client/
 COPY tests/containers/package.json tests/containers/
 COPY tests/deploy/package.json tests/deploy/
+COPY tests/docs/package.json tests/docs/
+COPY tests/packaging/package.json tests/packaging/
 COPY tests/system/package.json tests/system/
 
 # ---------------------------------------------------------------------------------------------

@@ -234,10 +234,15 @@ describe('Dockerfile', () => {
             .sources[0]?.replace(/^\/app\//, '')
             .replace(/\/$/, ''),
         );
-      // What each package ships (`files` in its package.json: dist, and the proxy's schema/
-      // that --config reads at run time), nothing else of the build stage: no build tooling.
+      // The folders each package ships (`files` in its package.json: dist, and the proxy's
+      // schema/ that --config reads at run time), nothing else of the build stage: no build
+      // tooling. Not needed in an image: bin/ (launchers; the ENTRYPOINT runs dist/main.js),
+      // src/ (sources for the published packages' source maps), single files (README, LICENSE).
       const shipped = runtimeWorkspaces(app).flatMap((ws) =>
-        (readJson<Manifest>(`${ws}/package.json`).files ?? ['dist']).map((f) => `${ws}/${f}`),
+        (readJson<Manifest>(`${ws}/package.json`).files ?? ['dist'])
+          .filter((f) => !['bin', 'src'].includes(f) && !f.startsWith('!'))
+          .map((f) => `${ws}/${f}`)
+          .filter((p) => existsSync(join(ROOT, p)) && statSync(join(ROOT, p)).isDirectory()),
       );
       expect(shipped).toContain(`apps/${app}/dist`);
       expect([...dists].sort()).toEqual([...shipped].sort());
