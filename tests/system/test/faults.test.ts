@@ -197,7 +197,7 @@ describe('faults during a client run', () => {
     expect(r.summary?.ok).toBe(0);
   });
 
-  // Was defect D1 (DEFECTS.md, fixed): 200 per-image lines and no statement of the cause.
+  // Was defect D1 (CHANGELOG.md 0.1.0, fixed): 200 per-image lines and no statement of the cause.
   it('all backends down: the message names the cause (no backend reachable)', () => {
     expect(allDownText, 'a message naming the cause').toMatch(
       /no backend|no upstream|unavailable|unreachable|refused/i,

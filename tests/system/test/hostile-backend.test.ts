@@ -375,7 +375,7 @@ describe('hostile input → backend', () => {
     await slow.stop();
   });
 
-  // Was defect D2 (DEFECTS.md, fixed): the backend kept resizing for a peer that did not read,
+  // Was defect D2 (CHANGELOG.md 0.1.0, fixed): the backend kept resizing for a peer that did not read,
   // holding up to --max-inflight (16) finished answers per connection.
   it('peers that never read, with big responses pending: the backend stops working for them (CPU idle, RSS bounded)', async () => {
     // 1400×1400 noise, JPEG q50 (~0.7 MB) re-encoded as PNG: a ~5.8 MB answer for ~0.4 s of CPU.
