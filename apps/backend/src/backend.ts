@@ -78,7 +78,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
 
   /** One listener for every socket (not a closure each); the 'close' that follows ends its job. */
   function onSocketError(err: NodeJS.ErrnoException): void {
-    logger.debug({ err: err.message, code: err.code }, 'socket error');
+    logger.debug({ err }, 'socket error');
   }
 
   const server: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
@@ -117,7 +117,6 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
       );
     });
   });
-  server.on('error', (err) => logger.error({ err }, 'server error'));
 
   const busyFrame = encodeFrameToBuffer(
     errorFrame(0, ErrorCode.Busy, `too many connections (--max-conns ${config.maxConns})`),
@@ -163,19 +162,19 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
         });
       });
       listening = true;
+      // Only once bound: a listen() failure (a port in use) is the caller's one-line startup
+      // error, not a logged stack. Later errors (EMFILE on accept…) are logged, never fatal.
+      server.on('error', (err) => logger.error({ err }, 'server error'));
       const port = (server.address() as AddressInfo).port;
-      logger.info(
-        { port, host: config.host, backend: config.name, concurrency: config.concurrency },
-        'listening',
-      );
+      // The `listening` line is logged by the app shell (runMain), as in every app.
       if (config.metricsPort !== undefined) {
         metricsServer = await startMetricsServer({
           port: config.metricsPort,
           host: config.host,
           registry: metrics.registry,
           healthy: () => !draining,
+          logger,
         });
-        logger.info({ port: metricsServer.port }, 'metrics listening');
       }
       return { port, metricsPort: metricsServer?.port };
     },

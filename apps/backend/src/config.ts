@@ -1,19 +1,25 @@
 import { availableParallelism, hostname } from 'node:os';
 import {
+  allEnvVarsOf,
+  durationOption as duration,
   envVarOf,
-  envVarsOf,
   integerParser as integer,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
+  packageVersion,
   parseCommandLine,
+  type Warn,
   withCommonOptions,
 } from '@tcpbalancer/cli';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, HelpRequested } from './errors.js';
 
 export { envVarOf, LOG_LEVELS, type LogLevel };
+
+/** Every env var of the backend is TCPB_BACKEND_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
+export const ENV_PREFIX = 'TCPB_BACKEND_';
+const VERSION = packageVersion(import.meta.url);
 
 /** The backend's whole configuration, parsed once and frozen. Times are in milliseconds. */
 export interface BackendConfig {
@@ -147,30 +153,32 @@ export function createCli(): Command {
           .default(DEFAULTS.maxBufferedBytes),
       )
       .addOption(
-        opt(
-          '--idle-timeout <ms>',
+        duration(
+          '--idle-timeout <duration>',
           'close a connection idle this long (no complete frame, no answer, no work), 0 = never',
-        )
-          .argParser(integer(0, 30 * DAY))
-          .default(DEFAULTS.idleTimeout),
+          { plainUnit: 'ms', min: 0, max: 30 * DAY, default: DEFAULTS.idleTimeout },
+        ),
       )
       .addOption(
-        opt(
-          '--frame-timeout <ms>',
+        duration(
+          '--frame-timeout <duration>',
           'a frame must arrive completely within this long of its first byte, 0 = no deadline',
-        )
-          .argParser(integer(0, 30 * DAY))
-          .default(DEFAULTS.frameTimeout),
+          { plainUnit: 'ms', min: 0, max: 30 * DAY, default: DEFAULTS.frameTimeout },
+        ),
       )
       .addOption(
-        opt('--resize-timeout <ms>', 'give up on one image after this long')
-          .argParser(integer(1000, DAY))
-          .default(DEFAULTS.resizeTimeout),
+        duration(
+          '--resize-timeout <duration>',
+          'give up on one image after this long; libvips counts whole seconds, so it is rounded up to the next second (at least 1s)',
+          { plainUnit: 'ms', min: 1000, max: DAY, default: DEFAULTS.resizeTimeout },
+        ),
       )
       .addOption(
-        opt('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, time given to in-flight requests')
-          .argParser(integer(0, DAY))
-          .default(DEFAULTS.shutdownTimeout),
+        duration(
+          '--shutdown-timeout <duration>',
+          'on SIGTERM/SIGINT, time given to in-flight requests',
+          { plainUnit: 'ms', min: 0, max: DAY, default: DEFAULTS.shutdownTimeout },
+        ),
       )
       .addOption(
         opt(
@@ -179,12 +187,11 @@ export function createCli(): Command {
         ).default(false),
       )
       .addOption(
-        opt(
-          '--proxy-protocol-timeout <ms>',
+        duration(
+          '--proxy-protocol-timeout <duration>',
           'with --proxy-protocol: close a connection whose header has not arrived after this long',
-        )
-          .argParser(integer(3_000, DAY))
-          .default(DEFAULTS.proxyProtocolTimeout),
+          { plainUnit: 'ms', min: 3_000, max: DAY, default: DEFAULTS.proxyProtocolTimeout },
+        ),
       )
       .addOption(
         opt(
@@ -192,25 +199,27 @@ export function createCli(): Command {
           'serve /metrics and /healthz on this port (0 = ephemeral)',
         ).argParser(integer(0, 65535)),
       ),
+    { envPrefix: ENV_PREFIX, version: VERSION },
   );
 }
 
-/** Every environment variable the backend reads. */
-export const ENV_VARS: readonly string[] = envVarsOf(createCli());
+/**
+ * Every environment variable the backend reads: the documented TCPB_BACKEND_* names, then the
+ * deprecated v0.1 names it still reads.
+ */
+export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
  * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
- * flag) or HelpRequested.
+ * flag) or HelpRequested (--help, --version); `warn` gets deprecation and unit warnings.
  */
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  warn?: Warn,
 ): BackendConfig {
-  const o = parseCommandLine(createCli(), argv, env, {
-    usageError: (message) => new ConfigError(message),
-    helpRequested: (text) => new HelpRequested(text),
-  });
+  const o = parseCommandLine(createCli(), argv, env, warn);
   return Object.freeze({
     port: o.port as number,
     host: o.host as string,

@@ -1,38 +1,43 @@
+import { CodedError, ConfigError, HelpRequested } from '@tcpbalancer/cli';
 import { ErrorCode } from '@tcpbalancer/protocol';
 
+/** A bad flag or env value (`ERR_CONFIG`), `--help`/`--version`: the shell's one types. */
+export { ConfigError, HelpRequested };
+
 /**
- * Every error code of the backend. Match on `err.code`. Codes that travel to the peer in error
- * frames are the protocol's `ErrorCode` strings plus the few below; see README.
+ * Every code the backend raises, one meaning each. Match on `err.code`. The image codes and
+ * ERR_FRAME_TIMEOUT also travel to the peer in error frames (wire codes keep their names); see
+ * README.
  */
-export class BackendError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export const BACKEND_ERROR_CODES = {
+  imageCorrupt: 'ERR_IMAGE_CORRUPT',
+  imageUnsupported: 'ERR_IMAGE_UNSUPPORTED',
+  pixelLimit: 'ERR_PIXEL_LIMIT',
+  badRequest: 'ERR_BAD_REQUEST',
+  imageTimeout: 'ERR_IMAGE_TIMEOUT',
+  internal: 'ERR_INTERNAL',
+  frameTimeout: 'ERR_FRAME_TIMEOUT',
+  peerClosed: 'ERR_PEER_CLOSED',
+  backendDestroyed: 'ERR_BACKEND_DESTROYED',
+} as const;
+export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[keyof typeof BACKEND_ERROR_CODES];
+export type ImageErrorCode =
+  | 'ERR_IMAGE_CORRUPT'
+  | 'ERR_IMAGE_UNSUPPORTED'
+  | 'ERR_PIXEL_LIMIT'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_IMAGE_TIMEOUT'
+  | 'ERR_INTERNAL';
 
-/** A bad flag or env value; main.ts prints the message on one line and exits 2. */
-export class ConfigError extends BackendError {
-  constructor(message: string) {
-    super('ERR_CONFIG', message);
-  }
-}
-
-/** Thrown by parseConfig for `--help`; `text` is the help to print (exit 0). */
-export class HelpRequested extends BackendError {
-  constructor(readonly text: string) {
-    super('ERR_HELP_REQUESTED', 'help requested');
-  }
-}
+/** The base of the backend's errors. */
+export class BackendError<C extends BackendErrorCode = BackendErrorCode> extends CodedError<C> {}
 
 /**
  * Why one image could not be resized. `code` goes into the error frame; the connection stays up.
  * ERR_IMAGE_CORRUPT, ERR_IMAGE_UNSUPPORTED, ERR_PIXEL_LIMIT, ERR_BAD_REQUEST, ERR_IMAGE_TIMEOUT,
  * ERR_INTERNAL.
  */
-export class ImageError extends BackendError {}
+export class ImageError extends BackendError<ImageErrorCode> {}
 
 /** A frame took longer than --frame-timeout to arrive completely (slowloris defence). */
 export class FrameTimeoutError extends BackendError {

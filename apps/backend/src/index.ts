@@ -16,7 +16,6 @@ export {
   HelpRequested,
   ImageError,
 } from './errors.js';
-export { createLogger } from './logger.js';
 export { type BackendMetrics, createMetrics } from './metrics.js';
 export {
   configureSharp,

@@ -24,13 +24,13 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
-  it('reads TCPB_* env vars; flags win', () => {
+  it('reads TCPB_BACKEND_* env vars; flags win', () => {
     const env = {
-      TCPB_PORT: '9000',
-      TCPB_NAME: 'from-env',
-      TCPB_MAX_PIXELS: '1000',
-      TCPB_LOG_PRETTY: 'true',
-      TCPB_METRICS_PORT: '0',
+      TCPB_BACKEND_PORT: '9000',
+      TCPB_BACKEND_NAME: 'from-env',
+      TCPB_BACKEND_MAX_PIXELS: '1000',
+      TCPB_BACKEND_LOG_PRETTY: 'true',
+      TCPB_BACKEND_METRICS_PORT: '0',
     };
     const c = parseConfig(['--name', 'from-flag'], env);
     expect(c).toMatchObject({
@@ -42,6 +42,27 @@ describe('parseConfig', () => {
     });
   });
 
+  it('still reads the v0.1 TCPB_* names (the servers share their meaning), with a warning', () => {
+    const warnings: string[] = [];
+    const c = parseConfig([], { TCPB_PORT: '9000', TCPB_MAX_CONNS: '9' }, (w) => warnings.push(w));
+    expect(c).toMatchObject({ port: 9000, maxConns: 9 });
+    expect(warnings).toEqual([
+      'TCPB_PORT is deprecated: use TCPB_BACKEND_PORT',
+      'TCPB_MAX_CONNS is deprecated: use TCPB_BACKEND_MAX_CONNS',
+    ]);
+  });
+
+  it('time flags take 500ms, 30s, 2m; a plain number is ms as before', () => {
+    expect(
+      parseConfig(
+        ['--idle-timeout', '2m', '--frame-timeout', '1500', '--shutdown-timeout', '3s'],
+        {},
+      ),
+    ).toMatchObject({ idleTimeout: 120_000, frameTimeout: 1500, shutdownTimeout: 3000 });
+    expect(parseConfig(['--resize-timeout', '45s'], {}).resizeTimeout).toBe(45_000);
+    expect(() => parseConfig(['--resize-timeout', '500ms'], {})).toThrow(/--resize-timeout/);
+  });
+
   it('--max-conns and --max-buffered-bytes: defaults, flags, env vars, bad values', () => {
     expect(parseConfig([], {})).toMatchObject({
       maxConns: 1024,
@@ -49,33 +70,33 @@ describe('parseConfig', () => {
     });
     expect(
       parseConfig(['--max-conns', '7'], {
-        TCPB_MAX_CONNS: '9',
-        TCPB_MAX_BUFFERED_BYTES: '1_048_576',
+        TCPB_BACKEND_MAX_CONNS: '9',
+        TCPB_BACKEND_MAX_BUFFERED_BYTES: '1_048_576',
       }),
     ).toMatchObject({ maxConns: 7, maxBufferedBytes: 1024 * 1024 });
     expect(() => parseConfig(['--max-conns', '0'], {})).toThrow(/--max-conns/);
     expect(() => parseConfig(['--max-buffered-bytes', '10'], {})).toThrow(/--max-buffered-bytes/);
-    expect(() => parseConfig([], { TCPB_MAX_BUFFERED_BYTES: 'lots' })).toThrow(
-      /TCPB_MAX_BUFFERED_BYTES/,
+    expect(() => parseConfig([], { TCPB_BACKEND_MAX_BUFFERED_BYTES: 'lots' })).toThrow(
+      /TCPB_BACKEND_MAX_BUFFERED_BYTES/,
     );
-    expect(ENV_VARS).toContain('TCPB_MAX_CONNS');
-    expect(ENV_VARS).toContain('TCPB_MAX_BUFFERED_BYTES');
+    expect(ENV_VARS).toContain('TCPB_BACKEND_MAX_CONNS');
+    expect(ENV_VARS).toContain('TCPB_BACKEND_MAX_BUFFERED_BYTES');
   });
 
   it('lists every env var it reads', () => {
     for (const v of [
-      'TCPB_PORT',
-      'TCPB_HOST',
-      'TCPB_NAME',
-      'TCPB_CONCURRENCY',
-      'TCPB_MAX_FRAME_BYTES',
-      'TCPB_MAX_PIXELS',
-      'TCPB_MAX_INFLIGHT',
-      'TCPB_IDLE_TIMEOUT',
-      'TCPB_SHUTDOWN_TIMEOUT',
-      'TCPB_METRICS_PORT',
-      'TCPB_LOG_LEVEL',
-      'TCPB_LOG_PRETTY',
+      'TCPB_BACKEND_PORT',
+      'TCPB_BACKEND_HOST',
+      'TCPB_BACKEND_NAME',
+      'TCPB_BACKEND_CONCURRENCY',
+      'TCPB_BACKEND_MAX_FRAME_BYTES',
+      'TCPB_BACKEND_MAX_PIXELS',
+      'TCPB_BACKEND_MAX_INFLIGHT',
+      'TCPB_BACKEND_IDLE_TIMEOUT',
+      'TCPB_BACKEND_SHUTDOWN_TIMEOUT',
+      'TCPB_BACKEND_METRICS_PORT',
+      'TCPB_BACKEND_LOG_LEVEL',
+      'TCPB_BACKEND_LOG_PRETTY',
     ]) {
       expect(ENV_VARS).toContain(v);
     }
@@ -132,6 +153,6 @@ describe('the bin', () => {
     const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--max-pixels');
-    expect(r.stdout).toContain('TCPB_IDLE_TIMEOUT');
+    expect(r.stdout).toContain('TCPB_BACKEND_IDLE_TIMEOUT');
   });
 });

@@ -28,23 +28,23 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
-  it('reads every flag from TCPB_* env, the command line winning', () => {
+  it('reads every flag from TCPB_CLIENT_* env, the command line winning', () => {
     const env = {
-      TCPB_PROXY: '[::1]:7000',
-      TCPB_INPUT: 'i',
-      TCPB_OUTPUT: 'o',
-      TCPB_WIDTH: '100',
-      TCPB_HEIGHT: '50',
-      TCPB_FIT: 'contain',
-      TCPB_FORMAT: 'webp',
-      TCPB_QUALITY: '70',
-      TCPB_TIMES: '3',
-      TCPB_WINDOW: '8',
-      TCPB_RETRIES: '0',
-      TCPB_TIMEOUT: '2s',
-      TCPB_JSON: '1',
-      TCPB_LOG_LEVEL: 'warn',
-      TCPB_CONNS: '7',
+      TCPB_CLIENT_PROXY: '[::1]:7000',
+      TCPB_CLIENT_INPUT: 'i',
+      TCPB_CLIENT_OUTPUT: 'o',
+      TCPB_CLIENT_WIDTH: '100',
+      TCPB_CLIENT_HEIGHT: '50',
+      TCPB_CLIENT_FIT: 'contain',
+      TCPB_CLIENT_FORMAT: 'webp',
+      TCPB_CLIENT_QUALITY: '70',
+      TCPB_CLIENT_TIMES: '3',
+      TCPB_CLIENT_WINDOW: '8',
+      TCPB_CLIENT_RETRIES: '0',
+      TCPB_CLIENT_TIMEOUT: '2s',
+      TCPB_CLIENT_JSON: '1',
+      TCPB_CLIENT_LOG_LEVEL: 'warn',
+      TCPB_CLIENT_CONNS: '7',
     };
     const c = parseConfig(['--width', '300'], env);
     expect(c.proxy).toEqual({ host: '::1', port: 7000 });
@@ -64,6 +64,29 @@ describe('parseConfig', () => {
       logLevel: 'warn',
       conns: 7,
     });
+  });
+
+  it("reads the v0.1 TCPB_* names with a warning, but not the servers' TCPB_MAX_CONNS (issue 11)", () => {
+    const warnings: string[] = [];
+    const c = parseConfig(
+      ['--conns', '4'],
+      {
+        TCPB_PROXY: 'h:1',
+        TCPB_INPUT: 'i',
+        TCPB_DRY_RUN: '1',
+        TCPB_MAX_CONNS: '100',
+        TCPB_RETRIES: '9',
+      },
+      (w) => warnings.push(w),
+    );
+    expect(c).toMatchObject({ conns: 4, minConns: 4, maxConns: 4, retries: 3, dryRun: true });
+    expect(warnings).toEqual([
+      'TCPB_PROXY is deprecated: use TCPB_CLIENT_PROXY',
+      'TCPB_INPUT is deprecated: use TCPB_CLIENT_INPUT',
+      'TCPB_MAX_CONNS is no longer read here (another program gives it another meaning): use TCPB_CLIENT_MAX_CONNS',
+      'TCPB_RETRIES is no longer read here (another program gives it another meaning): use TCPB_CLIENT_RETRIES',
+      'TCPB_DRY_RUN is deprecated: use TCPB_CLIENT_DRY_RUN',
+    ]);
   });
 
   it('ignores process.env, reads only the env given', () => {
@@ -101,13 +124,13 @@ describe('parseConfig', () => {
 
   it('lists every env var', () => {
     for (const v of [
-      'TCPB_PROXY',
-      'TCPB_INPUT',
-      'TCPB_OUTPUT',
-      'TCPB_MIN_CONNS',
-      'TCPB_DRY_RUN',
-      'TCPB_LOG_PRETTY',
-      'TCPB_RATE',
+      'TCPB_CLIENT_PROXY',
+      'TCPB_CLIENT_INPUT',
+      'TCPB_CLIENT_OUTPUT',
+      'TCPB_CLIENT_MIN_CONNS',
+      'TCPB_CLIENT_DRY_RUN',
+      'TCPB_CLIENT_LOG_PRETTY',
+      'TCPB_CLIENT_RATE',
     ]) {
       expect(ENV_VARS).toContain(v);
     }
@@ -196,7 +219,7 @@ describe('parseConfig', () => {
       throw new Error('no help');
     } catch (err) {
       expect(err).toBeInstanceOf(HelpRequested);
-      expect((err as HelpRequested).text).toContain('TCPB_PROXY');
+      expect((err as HelpRequested).text).toContain('TCPB_CLIENT_PROXY');
       expect((err as HelpRequested).text).toContain('--max-conns');
     }
   });

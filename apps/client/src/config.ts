@@ -1,16 +1,18 @@
 import {
+  allEnvVarsOf,
+  ConfigError,
+  durationOption,
   envVarOf,
-  envVarsOf,
   integerParser,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
+  packageVersion,
   parseCommandLine,
+  type Warn,
   withCommonOptions,
 } from '@tcpbalancer/cli';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseDurationMs } from './duration.js';
-import { ConfigError, HelpRequested } from './errors.js';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
@@ -84,18 +86,12 @@ function parseRate(value: string): number {
   return n;
 }
 
-function durationParser(flag: string, plainUnit: 'ms' | 's', minMs: number) {
-  return (value: string): number => {
-    const ms = parseDurationMs(value, plainUnit);
-    if (ms === undefined || ms < minMs || ms > 7 * 24 * 3600_000) {
-      const plain = plainUnit === 'ms' ? 'milliseconds' : 'seconds';
-      throw new InvalidArgumentError(
-        `${flag} must be a duration like 500ms, 10s, 2m (plain number: ${plain})`,
-      );
-    }
-    return ms;
-  };
-}
+const WEEK = 7 * 24 * 3600_000;
+
+/** Every env var of the client is TCPB_CLIENT_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
+export const ENV_PREFIX = 'TCPB_CLIENT_';
+const VERSION = packageVersion(import.meta.url);
+const envName = (flag: string) => envVarOf(flag, ENV_PREFIX);
 
 /** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
 export function createCli(): Command {
@@ -149,18 +145,26 @@ export function createCli(): Command {
           .default(DEFAULT_RETRIES),
       )
       .addOption(
-        opt('--timeout <duration>', 'per-request timeout: 500ms, 30s (plain number: ms)')
-          .argParser(durationParser('--timeout', 'ms', 1))
-          .default(DEFAULT_TIMEOUT_MS, '30s'),
+        durationOption('--timeout <duration>', 'per-request timeout', {
+          plainUnit: 'ms',
+          min: 1,
+          max: WEEK,
+          default: DEFAULT_TIMEOUT_MS,
+        }),
       )
       .addOption(
         opt('--dry-run', 'no pixel work: the backend answers metadata only; nothing saved'),
       )
       .addOption(
-        opt(
+        durationOption(
           '--duration <duration>',
-          'load mode: run this long cycling over the images: 10s, 500ms, 2m (plain: s)',
-        ).argParser(durationParser('--duration', 's', 1)),
+          'load mode: run this long, cycling over the images',
+          {
+            plainUnit: 's',
+            min: 1,
+            max: WEEK,
+          },
+        ),
       )
       .addOption(
         opt(
@@ -169,15 +173,15 @@ export function createCli(): Command {
         ).argParser(parseRate),
       )
       .addOption(
-        opt('--json', 'print the summary as one JSON object, last on stdout (logs go to stderr)'),
+        opt('--json', 'print the summary as one JSON object, last on stdout (logs are on stderr)'),
       )
       .addOption(
-        opt(
-          '--interval <duration>',
-          'per-interval statistics: interval length: 1s, 500ms (plain: s)',
-        )
-          .argParser(durationParser('--interval', 's', 10))
-          .default(DEFAULT_INTERVAL_MS, '1s'),
+        durationOption('--interval <duration>', 'per-interval statistics: interval length', {
+          plainUnit: 's',
+          min: 10,
+          max: WEEK,
+          default: DEFAULT_INTERVAL_MS,
+        }),
       )
       .addOption(
         opt(
@@ -187,6 +191,7 @@ export function createCli(): Command {
       )
       .addOption(opt('--report <file.html>', 'write a self-contained HTML report of the run'))
       .helpOption('-h, --help', 'show this help'),
+    { envPrefix: ENV_PREFIX, version: VERSION },
   );
   return cmd;
 }
@@ -220,23 +225,22 @@ interface RawOptions {
 
 /**
  * Parses user arguments (without node/script) and env into one frozen config. Throws
- * ConfigError naming the flag, or HelpRequested for --help.
+ * ConfigError naming the flag, or HelpRequested for --help/--version; `warn` gets deprecation and
+ * unit warnings.
  */
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  warn?: Warn,
 ): ClientConfig {
-  const o = parseCommandLine<RawOptions>(createCli(), argv, env, {
-    usageError: (message, cause) => new ConfigError(message, { cause }),
-    helpRequested: (text) => new HelpRequested(text),
-  });
-  if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envVarOf('--proxy')})`);
-  if (!o.input) throw new ConfigError(`--input is required (or ${envVarOf('--input')})`);
+  const o = parseCommandLine<RawOptions>(createCli(), argv, env, warn);
+  if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envName('--proxy')})`);
+  if (!o.input) throw new ConfigError(`--input is required (or ${envName('--input')})`);
   const dryRun = o.dryRun === true;
   const loadMode = o.duration !== undefined;
   if (!o.output && !dryRun && !loadMode) {
     throw new ConfigError(
-      `--output is required unless --dry-run or --duration (or ${envVarOf('--output')})`,
+      `--output is required unless --dry-run or --duration (or ${envName('--output')})`,
     );
   }
   if (o.conns !== undefined && (o.minConns !== undefined || o.maxConns !== undefined)) {
@@ -282,5 +286,8 @@ export function parseConfig(
   });
 }
 
-/** Every environment variable the client reads. */
-export const ENV_VARS: readonly string[] = envVarsOf(createCli());
+/**
+ * Every environment variable the client reads: the documented TCPB_CLIENT_* names, then the
+ * deprecated v0.1 names it still reads.
+ */
+export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());

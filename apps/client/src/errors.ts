@@ -1,31 +1,30 @@
+import { CodedError, ConfigError, HelpRequested } from '@tcpbalancer/cli';
+
 /**
- * Every error the client raises, each with a stable `code` to match on (`err.code`), never on
- * the message. Codes are listed in the README.
+ * Bad usage (`ERR_CONFIG`: a bad flag or value, a missing input directory, an unwritable output;
+ * exit 2) and `--help`/`--version`: the shell's one types, re-exported.
  */
-export class ClientError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export { ConfigError, HelpRequested };
 
-/** Bad usage: a bad flag or value, a missing input directory, an unwritable output. Exit 2. */
-export class ConfigError extends ClientError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_CONFIG', message, options);
-  }
-}
+/**
+ * Every code the client raises, one meaning each. Match on `err.code`, never on the message.
+ * Listed in the README.
+ */
+export const CLIENT_ERROR_CODES = {
+  connect: 'ERR_CONNECT',
+  connectionLost: 'ERR_CONNECTION_LOST',
+  noBackend: 'ERR_NO_BACKEND',
+  requestTimeout: 'ERR_REQUEST_TIMEOUT',
+  backend: 'ERR_BACKEND',
+  badResponse: 'ERR_BAD_RESPONSE',
+  readImage: 'ERR_READ_IMAGE',
+  output: 'ERR_OUTPUT',
+  aborted: 'ERR_ABORTED',
+} as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];
 
-/** `--help` was asked for; `text` is the help to print (main prints it and exits 0). */
-export class HelpRequested extends ClientError {
-  readonly text: string;
-  constructor(text: string) {
-    super('ERR_HELP_REQUESTED', 'help requested');
-    this.text = text;
-  }
-}
+/** The base of the client's errors. */
+export class ClientError extends CodedError<ClientErrorCode> {}
 
 /** The TCP connection could not be made (refused, unreachable, connect timeout). Retried. */
 export class ConnectError extends ClientError {

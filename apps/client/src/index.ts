@@ -1,3 +1,4 @@
+export { parseDurationMs } from '@tcpbalancer/cli';
 export {
   type ClientConfig,
   createCli,
@@ -14,7 +15,7 @@ export {
   RETRYABLE_BACKEND_CODES,
 } from './connection/connection-context.js';
 export { createConnectionJob } from './connection/connection-job.js';
-export { parseDurationMs } from './duration.js';
+export { parseDurationMs } from '@tcpbalancer/cli';
 export {
   AbortedError,
   BackendError,
@@ -30,7 +31,6 @@ export {
   RequestTimeoutError,
 } from './errors.js';
 export { detectImageKind, type ImageKind } from './image-magic.js';
-export { createLogger } from './logger.js';
 export {
   checkResult,
   type OutputPlan,

@@ -1,65 +1,39 @@
 #!/usr/bin/env node
-/** The only file that touches `process`: argv, env, signals, exit codes (0 ok, 1 failures, 2 usage). */
-import { parseConfig } from './config.js';
-import { ConfigError, HelpRequested } from './errors.js';
-import { createLogger } from './logger.js';
+/**
+ * The tcpbalancer-client command: the only module that touches the process (argv, env, signals,
+ * exit status: 0 ok, 1 failures, 2 usage), through the app shell's runMain.
+ */
+import { type Program, runMain } from '@tcpbalancer/cli';
+import { type ClientConfig, parseConfig } from './config.js';
 import { REPORT_COMMAND, runReportCommand } from './report/report-command.js';
 import { runClient } from './run-client.js';
 import { exitStatus } from './summary.js';
 
-async function main(): Promise<number> {
-  // `tcpbalancer-client report RUN.json… -o FILE.html`: a report from saved runs, no run.
-  if (process.argv[2] === REPORT_COMMAND)
-    return runReportCommand(process.argv.slice(3), process.stdout, process.stderr);
-  let config: ReturnType<typeof parseConfig>;
-  try {
-    config = parseConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof HelpRequested) {
-      process.stdout.write(err.text);
-      return 0;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tcpbalancer-client: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const logger = createLogger(config);
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.warn({ signal }, 'stopping');
-    abort.abort(new Error(`stopped by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const summary = await runClient(config, {
+const program: Program<ClientConfig> = {
+  name: 'tcpbalancer-client',
+  parse: parseConfig,
+  // Logs always on stderr: stdout carries only what the run produces (the human summary or the
+  // --json object), never interleaved with logs or the progress bar.
+  logger: () => ({ fd: 2 }),
+  async start(config, logger) {
+    const abort = new AbortController();
+    const done = runClient(config, {
       logger,
       stdout: process.stdout,
       stderr: process.stderr,
       signal: abort.signal,
-    });
-    // Stopped by a signal: graceful, exit 0 like the other apps, unless something failed for real.
-    return exitStatus(summary, abort.signal.aborted);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tcpbalancer-client: ${err.message}\n`);
-      return 2;
-    }
-    logger.fatal({ err }, 'client crashed');
-    return 1;
-  }
-}
+    }).then((summary) => exitStatus(summary, abort.signal.aborted));
+    // First signal: stop sending, settle what is in flight, print the summary (graceful, exit 0
+    // unless something failed for real). A second one (no force): exit 1 at once.
+    return { done, stop: async () => abort.abort(new Error('stopped by a signal')) };
+  },
+};
 
-main().then(
-  (code) => {
+// `tcpbalancer-client report RUN.json… -o FILE.html`: a report from saved runs, no run.
+if (process.argv[2] === REPORT_COMMAND) {
+  void runReportCommand(process.argv.slice(3), process.stdout, process.stderr).then((code) => {
     process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `tcpbalancer-client: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+  });
+} else {
+  void runMain(program, process);
+}

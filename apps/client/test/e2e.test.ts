@@ -285,7 +285,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
     const help = results.pop()!;
     cases.pop();
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('TCPB_PROXY');
+    expect(help.stdout).toContain('TCPB_CLIENT_PROXY');
     for (const [i, [args, re]] of cases.entries()) {
       const r = results[i]!;
       expect(r.code, args.join(' ')).toBe(2);

@@ -22,14 +22,14 @@ describe('parseConfig', () => {
     expect(c.upstreams.map((u) => u.text)).toEqual(['10.0.0.1:80']);
   });
 
-  it('reads every flag from TCPB_* env vars; flags win over env', () => {
+  it('reads every flag from TCPB_PROXY_* env vars; flags win over env', () => {
     const env = {
-      TCPB_PORT: '0',
-      TCPB_UPSTREAM: 'a:1@2, [::1]:2',
-      TCPB_STRATEGY: 'p2c',
-      TCPB_IDLE_TIMEOUT: '1000',
-      TCPB_LOG_PRETTY: 'true',
-      TCPB_METRICS_PORT: '9100',
+      TCPB_PROXY_PORT: '0',
+      TCPB_PROXY_UPSTREAM: 'a:1@2, [::1]:2',
+      TCPB_PROXY_STRATEGY: 'p2c',
+      TCPB_PROXY_IDLE_TIMEOUT: '1s',
+      TCPB_PROXY_LOG_PRETTY: 'true',
+      TCPB_PROXY_METRICS_PORT: '9100',
     };
     const c = parseConfig([], env);
     expect(c).toMatchObject({
@@ -46,6 +46,42 @@ describe('parseConfig', () => {
     const d = parseConfig(['-p', '5', '--strategy', 'random', '-u', 'b:3'], env);
     expect(d).toMatchObject({ port: 5, strategy: 'random' });
     expect(d.upstreams.map((u) => u.text)).toEqual(['b:3']);
+  });
+
+  it('still reads the v0.1 TCPB_* names, with a deprecation line each; the new name wins', () => {
+    const warnings: string[] = [];
+    const c = parseConfig(
+      [],
+      { TCPB_UPSTREAM: 'a:1', TCPB_PORT: '0', TCPB_PROXY_PORT: '5', TCPB_RETRIES: '9' },
+      (w) => warnings.push(w),
+    );
+    expect(c).toMatchObject({ port: 5, retries: 2 });
+    expect(c.upstreams.map((u) => u.text)).toEqual(['a:1']);
+    expect(warnings).toEqual([
+      'TCPB_PORT is deprecated and ignored: TCPB_PROXY_PORT is set',
+      'TCPB_UPSTREAM is deprecated: use TCPB_PROXY_UPSTREAM',
+      'TCPB_RETRIES is no longer read here (another program gives it another meaning): use TCPB_PROXY_RETRIES',
+    ]);
+  });
+
+  it('time flags take 500ms, 30s, 2m; a plain number is ms as before', () => {
+    const c = parseConfig(
+      [
+        '-u',
+        'a:1',
+        '--connect-timeout',
+        '500ms',
+        '--idle-timeout',
+        '2m',
+        '--drain-timeout',
+        '1500',
+      ],
+      {},
+    );
+    expect(c).toMatchObject({ connectTimeout: 500, idleTimeout: 120_000, drainTimeout: 1500 });
+    expect(() => parseConfig(['-u', 'a:1', '--health-interval', '2 days'], {})).toThrow(
+      /--health-interval/,
+    );
   });
 
   it('repeats --upstream and accepts comma lists', () => {
@@ -89,8 +125,9 @@ describe('parseConfig', () => {
       expect(err).toBeInstanceOf(HelpRequested);
       for (const v of ENV_VARS) expect((err as HelpRequested).text).toContain(v);
     }
-    expect(ENV_VARS).toContain('TCPB_IDLE_TIMEOUT');
-    expect(ENV_VARS).toHaveLength(27); // + TCPB_CONFIG, TCPB_WATCH_CONFIG, TCPB_PROXY_CONFIG
+    expect(ENV_VARS).toContain('TCPB_PROXY_IDLE_TIMEOUT');
+    expect(ENV_VARS).toContain('TCPB_PROXY_CONFIG');
+    expect(ENV_VARS.filter((v) => v.startsWith('TCPB_PROXY_'))).toHaveLength(26);
   });
 
   it('queue and check-period defaults follow the connect timeout and the check interval', () => {
@@ -107,10 +144,10 @@ describe('parseConfig', () => {
       adminToken: undefined,
     });
     const d = parseConfig(['-u', 'a:1'], {
-      TCPB_QUEUE_TIMEOUT: '0',
-      TCPB_QUEUE_MAX: '5',
-      TCPB_HEALTH_DOWNINTER: '100',
-      TCPB_HEALTH_FASTINTER: '50',
+      TCPB_PROXY_QUEUE_TIMEOUT: '0',
+      TCPB_PROXY_QUEUE_MAX: '5',
+      TCPB_PROXY_HEALTH_DOWNINTER: '100',
+      TCPB_PROXY_HEALTH_FASTINTER: '50',
     });
     expect(d).toMatchObject({
       queueTimeout: 0,
@@ -124,7 +161,7 @@ describe('parseConfig', () => {
     expect(parseConfig(['-u', 'a:1', '--admin-token', 'secret-123'], {}).adminToken).toBe(
       'secret-123',
     );
-    expect(parseConfig(['-u', 'a:1'], { TCPB_ADMIN_TOKEN: 'secret-456' }).adminToken).toBe(
+    expect(parseConfig(['-u', 'a:1'], { TCPB_PROXY_ADMIN_TOKEN: 'secret-456' }).adminToken).toBe(
       'secret-456',
     );
     const dir = mkdtempSync(join(tmpdir(), 'tcpb-token-'));

@@ -1,17 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  envVarsOf,
+  allEnvVarsOf,
+  ConfigError,
+  durationOption as duration,
+  HelpRequested,
   integerParser as integer,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
+  packageVersion,
   parseCommandLine,
+  type Warn,
   withCommonOptions,
 } from '@tcpbalancer/cli';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
-import { ConfigError, ProxyError } from './errors.js';
 import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
 
 export { LOG_LEVELS, type LogLevel };
@@ -65,13 +69,11 @@ export interface ProxyConfig {
   readonly watchConfig: boolean;
 }
 
-/** Thrown by parseConfig for `--help`; `text` is the help to print (exit 0). */
-export class HelpRequested extends ProxyError {
-  override readonly code = 'ERR_HELP_REQUESTED';
-  constructor(readonly text: string) {
-    super('help requested');
-  }
-}
+/** `--help`/`--version`: the shell's one type, re-exported for in-process callers. */
+export { HelpRequested };
+
+/** Every env var of the proxy is TCPB_PROXY_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
+export const ENV_PREFIX = 'TCPB_PROXY_';
 
 function collectUpstreams(value: string, previous: UpstreamSpec[] | undefined): UpstreamSpec[] {
   const out = previous ? [...previous] : [];
@@ -87,6 +89,7 @@ function collectUpstreams(value: string, previous: UpstreamSpec[] | undefined): 
 }
 
 const DAY = 86_400_000;
+const VERSION = packageVersion(import.meta.url);
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
 export function createCli(): Command {
@@ -117,9 +120,12 @@ export function createCli(): Command {
           .default(8000),
       )
       .addOption(
-        opt('--connect-timeout <ms>', 'upstream connect timeout')
-          .argParser(integer(1, DAY))
-          .default(3000),
+        duration('--connect-timeout <duration>', 'upstream connect timeout', {
+          plainUnit: 'ms',
+          min: 1,
+          max: DAY,
+          default: 3000,
+        }),
       )
       .addOption(
         opt('--retries <n>', 'other upstreams tried after a failed connect')
@@ -127,17 +133,19 @@ export function createCli(): Command {
           .default(2),
       )
       .addOption(
-        opt(
-          '--idle-timeout <ms>',
+        duration(
+          '--idle-timeout <duration>',
           'close a connection with no traffic either way for this long, 0 = never',
-        )
-          .argParser(integer(0, 30 * DAY))
-          .default(300_000),
+          { plainUnit: 'ms', min: 0, max: 30 * DAY, default: 300_000 },
+        ),
       )
       .addOption(
-        opt('--health-interval <ms>', 'active TCP check period, 0 = no active checks')
-          .argParser(integer(0, DAY))
-          .default(2000),
+        duration('--health-interval <duration>', 'active TCP check period, 0 = no active checks', {
+          plainUnit: 'ms',
+          min: 0,
+          max: DAY,
+          default: 2000,
+        }),
       )
       .addOption(
         opt('--health-rise <n>', 'consecutive successful checks to bring an upstream up')
@@ -150,16 +158,18 @@ export function createCli(): Command {
           .default(3),
       )
       .addOption(
-        opt(
-          '--health-fastinter <ms>',
-          'check period while an upstream is changing state (default: min(250, health-interval))',
-        ).argParser(integer(1, DAY)),
+        duration(
+          '--health-fastinter <duration>',
+          'check period while an upstream is changing state (default: min(250ms, health-interval))',
+          { plainUnit: 'ms', min: 1, max: DAY },
+        ),
       )
       .addOption(
-        opt(
-          '--health-downinter <ms>',
-          'check period while an upstream is down (default: min(500, health-interval))',
-        ).argParser(integer(1, DAY)),
+        duration(
+          '--health-downinter <duration>',
+          'check period while an upstream is down (default: min(500ms, health-interval))',
+          { plainUnit: 'ms', min: 1, max: DAY },
+        ),
       )
       .addOption(
         opt('--upstream-max-conns <n>', 'open connections per upstream, 0 = unlimited')
@@ -167,10 +177,11 @@ export function createCli(): Command {
           .default(0),
       )
       .addOption(
-        opt(
-          '--queue-timeout <ms>',
+        duration(
+          '--queue-timeout <duration>',
           'hold a connection this long when no upstream can take it, 0 = close at once (default: connect-timeout)',
-        ).argParser(integer(0, DAY)),
+          { plainUnit: 'ms', min: 0, max: DAY },
+        ),
       )
       .addOption(
         opt('--queue-max <n>', 'connections held waiting for an upstream, per pool')
@@ -185,14 +196,18 @@ export function createCli(): Command {
       )
       .addOption(opt('--admin-token-file <path>', 'read the runtime API token from this file'))
       .addOption(
-        opt('--dns-interval <ms>', 're-resolve upstream host names this often, 0 = only at start')
-          .argParser(integer(0, DAY))
-          .default(10_000),
+        duration(
+          '--dns-interval <duration>',
+          're-resolve upstream host names this often, 0 = only at start',
+          { plainUnit: 'ms', min: 0, max: DAY, default: 10_000 },
+        ),
       )
       .addOption(
-        opt('--drain-timeout <ms>', 'on SIGTERM/SIGINT, wait this long for open connections')
-          .argParser(integer(0, DAY))
-          .default(8000),
+        duration(
+          '--drain-timeout <duration>',
+          'on SIGTERM/SIGINT, wait this long for open connections',
+          { plainUnit: 'ms', min: 0, max: DAY, default: 8000 },
+        ),
       )
       .addOption(
         opt(
@@ -208,7 +223,7 @@ export function createCli(): Command {
       .addOption(
         opt(
           '--config <file>',
-          'listeners and pools from a YAML or JSON file (also TCPB_PROXY_CONFIG); flags give the defaults',
+          'listeners and pools from a YAML or JSON file; flags give the defaults',
         ),
       )
       .addOption(
@@ -217,31 +232,29 @@ export function createCli(): Command {
       .addOption(
         opt('--watch-config', 're-read the config file when it changes (SIGHUP always does)'),
       ),
+    { envPrefix: ENV_PREFIX, version: VERSION },
   );
 }
 
-/** Every environment variable the proxy reads. */
-export const ENV_VARS: readonly string[] = Object.freeze([
-  ...envVarsOf(createCli()),
-  'TCPB_PROXY_CONFIG',
-]);
+/**
+ * Every environment variable the proxy reads: the documented TCPB_PROXY_* names, then the
+ * deprecated v0.1 names it still reads.
+ */
+export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
  * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
- * flag) or HelpRequested.
+ * flag) or HelpRequested (--help, --version); `warn` gets deprecation and unit warnings.
  */
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  warn?: Warn,
 ): ProxyConfig {
-  const o = parseCommandLine(createCli(), argv, env, {
-    usageError: (message, cause) => new ConfigError(message, { cause }),
-    helpRequested: (text) => new HelpRequested(text),
-  });
+  const o = parseCommandLine(createCli(), argv, env, warn);
   const upstreams = (o.upstream as UpstreamSpec[] | undefined) ?? [];
-  // TCPB_CONFIG is the flag's own variable; TCPB_PROXY_CONFIG the per-program one.
-  const configFile = (o.config as string | undefined) ?? env.TCPB_PROXY_CONFIG;
+  const configFile = o.config as string | undefined;
   const checkConfig = o.checkConfig as string | undefined;
   const fileMode = configFile !== undefined || checkConfig !== undefined;
   if (fileMode && (o.upstream as UpstreamSpec[] | undefined) !== undefined) {
@@ -251,7 +264,7 @@ export function parseConfig(
   }
   if (!fileMode && upstreams.length === 0) {
     throw new ConfigError(
-      'option --upstream is required (or TCPB_UPSTREAM), e.g. -u 127.0.0.1:9000',
+      `option --upstream is required (or ${ENV_PREFIX}UPSTREAM), e.g. -u 127.0.0.1:9000`,
     );
   }
   if (!fileMode && upstreams.every((u) => u.weight === 0)) {

@@ -1,23 +1,38 @@
-/**
- * Every error the proxy raises, each with a stable `code` to match on (never match on messages).
- * Listed in the README.
- */
-export class ProxyError extends Error {
-  readonly code: string = 'ERR_PROXY';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { CodedError, ConfigError } from '@tcpbalancer/cli';
 
-/** A bad flag or environment value. The message is one line and names the flag. */
-export class ConfigError extends ProxyError {
-  override readonly code = 'ERR_CONFIG';
+/** A bad flag or env value (`ERR_CONFIG`): the shell's one type, re-exported. */
+export { ConfigError };
+
+/**
+ * Every code the proxy raises, one meaning each. Match on `err.code`, never on messages. Listed
+ * in the README. (The idle timeout is ERR_PROXY_IDLE_TIMEOUT: ERR_IDLE_TIMEOUT is the backend's
+ * wire code for another limit.)
+ */
+export const PROXY_ERROR_CODES = {
+  proxy: 'ERR_PROXY',
+  noUpstream: 'ERR_NO_UPSTREAM',
+  queueTimeout: 'ERR_QUEUE_TIMEOUT',
+  queueFull: 'ERR_QUEUE_FULL',
+  upstreamConnect: 'ERR_UPSTREAM_CONNECT',
+  idleTimeout: 'ERR_PROXY_IDLE_TIMEOUT',
+  shutdown: 'ERR_SHUTDOWN',
+  clientSocket: 'ERR_CLIENT_SOCKET',
+  upstreamSocket: 'ERR_UPSTREAM_SOCKET',
+} as const;
+export type ProxyErrorCode = (typeof PROXY_ERROR_CODES)[keyof typeof PROXY_ERROR_CODES];
+
+/** The base of the proxy's errors. */
+export class ProxyError extends CodedError<ProxyErrorCode> {
+  constructor(message: string, options?: { cause?: unknown }, code?: ProxyErrorCode) {
+    super(code ?? PROXY_ERROR_CODES.proxy, message, options);
+  }
 }
 
 /** No upstream could be reached for a connection (all down, or every attempt failed). */
 export class NoUpstreamError extends ProxyError {
-  override readonly code: string = 'ERR_NO_UPSTREAM';
+  constructor(message: string, options?: { cause?: unknown }, code?: ProxyErrorCode) {
+    super(message, options, code ?? PROXY_ERROR_CODES.noUpstream);
+  }
 }
 
 /**
@@ -25,36 +40,46 @@ export class NoUpstreamError extends ProxyError {
  * usable. A NoUpstreamError: code that matches the class still sees "no upstream".
  */
 export class QueueTimeoutError extends NoUpstreamError {
-  override readonly code: string = 'ERR_QUEUE_TIMEOUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, PROXY_ERROR_CODES.queueTimeout);
+  }
 }
 
 /** No upstream could take the connection and its pool's queue already held `--queue-max`. */
 export class QueueFullError extends NoUpstreamError {
-  override readonly code: string = 'ERR_QUEUE_FULL';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, PROXY_ERROR_CODES.queueFull);
+  }
 }
 
 /** Connecting to one upstream failed or timed out; `cause` holds the socket error. */
 export class UpstreamConnectError extends ProxyError {
-  override readonly code = 'ERR_UPSTREAM_CONNECT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, PROXY_ERROR_CODES.upstreamConnect);
+  }
 }
 
-/** No bytes moved in either direction for `--idle-timeout` ms. */
+/** No bytes moved in either direction for `--idle-timeout`. */
 export class IdleTimeoutError extends ProxyError {
-  override readonly code = 'ERR_IDLE_TIMEOUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, PROXY_ERROR_CODES.idleTimeout);
+  }
 }
 
 /** The connection was still open when the drain period (`--drain-timeout`) ended, or on destroy(). */
 export class ShutdownError extends ProxyError {
-  override readonly code = 'ERR_SHUTDOWN';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, PROXY_ERROR_CODES.shutdown);
+  }
 }
 
 /** A socket of the connection failed (reset, EPIPE…); `cause` holds the socket error. */
 export class PeerError extends ProxyError {
-  override readonly code: 'ERR_CLIENT_SOCKET' | 'ERR_UPSTREAM_SOCKET';
   constructor(side: 'client' | 'upstream', cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(`${side} socket: ${detail}`, { cause });
-    this.code = side === 'client' ? 'ERR_CLIENT_SOCKET' : 'ERR_UPSTREAM_SOCKET';
+    const code =
+      side === 'client' ? PROXY_ERROR_CODES.clientSocket : PROXY_ERROR_CODES.upstreamSocket;
+    super(`${side} socket: ${detail}`, { cause }, code);
   }
 }
 

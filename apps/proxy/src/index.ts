@@ -17,7 +17,7 @@ export {
   ShutdownError,
   UpstreamConnectError,
 } from './errors.js';
-export { createLogger, type Logger } from './logger.js';
+export type { Logger } from './logger.js';
 export {
   createProxy,
   type ProxyOptions,

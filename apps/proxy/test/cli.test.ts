@@ -35,7 +35,7 @@ describe('the bin: flags', () => {
     const r = await runProxy(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--upstream');
-    expect(r.stdout).toContain('TCPB_DRAIN_TIMEOUT');
+    expect(r.stdout).toContain('TCPB_PROXY_DRAIN_TIMEOUT');
   });
 });
 

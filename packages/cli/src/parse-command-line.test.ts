@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { envOption, envVarsOf } from './env-option.js';
-import { HelpRequested, UsageError } from './errors.js';
+import { ConfigError, HelpRequested } from './errors.js';
 import { LOG_LEVELS } from './log-levels.js';
 import { parseCommandLine } from './parse-command-line.js';
 import { integerParser } from './parsers.js';
@@ -22,16 +22,16 @@ function createCli(): Command {
     .allowExcessArguments(false);
 }
 
-function usageError(fn: () => unknown): UsageError {
+function configError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).code).toBe('ERR_USAGE');
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('ERR_CONFIG');
     expect((err as Error).message).not.toContain('\n');
-    return err as UsageError;
+    return err as ConfigError;
   }
-  throw new Error('expected a UsageError');
+  throw new Error('expected a ConfigError');
 }
 
 afterEach(() => {
@@ -77,20 +77,20 @@ describe('parseCommandLine', () => {
     expect(pretty('')).toBe(false);
     expect(pretty('false', ['--log-pretty'])).toBe(true);
     for (const bad of ['maybe', 'ture', '2']) {
-      const err = usageError(() => parseCommandLine(createCli(), [], { TCPB_DRY_RUN: bad }));
+      const err = configError(() => parseCommandLine(createCli(), [], { TCPB_DRY_RUN: bad }));
       expect(err.message).toBe(`TCPB_DRY_RUN: "${bad}" is not a boolean (true/false)`);
     }
   });
 
   it('names the env var and its flag for a bad env value, keeping the cause', () => {
-    const err = usageError(() => parseCommandLine(createCli(), [], { TCPB_PORT: 'x' }));
+    const err = configError(() => parseCommandLine(createCli(), [], { TCPB_PORT: 'x' }));
     expect(err.message).toBe('TCPB_PORT (--port): "x" is invalid: "x" is not an integer.');
     expect(err.cause).toBeInstanceOf(InvalidArgumentError);
     expect(
-      usageError(() => parseCommandLine(createCli(), [], { TCPB_LOG_LEVEL: 'loud' })).message,
+      configError(() => parseCommandLine(createCli(), [], { TCPB_LOG_LEVEL: 'loud' })).message,
     ).toMatch(/^TCPB_LOG_LEVEL \(--log-level\): "loud" is invalid: Allowed choices are trace, /);
     expect(
-      usageError(() => parseCommandLine(createCli(), [], { TCPB_PORT: '1\n2' })).message,
+      configError(() => parseCommandLine(createCli(), [], { TCPB_PORT: '1\n2' })).message,
     ).toContain('"1\\n2"');
   });
 
@@ -116,10 +116,10 @@ describe('parseCommandLine', () => {
     [['--hots', 'x'], /^unknown option '--hots'$/],
     [['--port'], /--port/],
     [['extra'], /too many arguments/],
-  ])('%j → one-line UsageError naming the flag, nothing printed', (argv, re) => {
+  ])('%j → one-line ConfigError naming the flag, nothing printed', (argv, re) => {
     const stderr = vi.spyOn(process.stderr, 'write');
     const stdout = vi.spyOn(process.stdout, 'write');
-    const err = usageError(() => parseCommandLine(createCli(), argv, {}));
+    const err = configError(() => parseCommandLine(createCli(), argv, {}));
     expect(err.message).toMatch(re);
     expect(stderr).not.toHaveBeenCalled();
     expect(stdout).not.toHaveBeenCalled();
@@ -139,32 +139,13 @@ describe('parseCommandLine', () => {
     }
   });
 
-  it('builds the errors with the factories given', () => {
-    class AppConfigError extends Error {
-      readonly code = 'ERR_CONFIG';
-    }
-    class AppHelp extends Error {}
-    const options = {
-      usageError: (message: string, cause?: unknown) => new AppConfigError(message, { cause }),
-      helpRequested: (text: string) => new AppHelp(text),
-    };
-    expect(() => parseCommandLine(createCli(), ['--bogus'], {}, options)).toThrow(AppConfigError);
-    expect(() => parseCommandLine(createCli(), [], { TCPB_DRY_RUN: '?' }, options)).toThrow(
-      AppConfigError,
-    );
-    expect(() => parseCommandLine(createCli(), [], { TCPB_PORT: '-1' }, options)).toThrow(
-      AppConfigError,
-    );
-    expect(() => parseCommandLine(createCli(), ['-h'], {}, options)).toThrow(AppHelp);
-  });
-
   it('gives the options their env vars back, after success and after failure', () => {
     const cli = createCli();
     const before = envVarsOf(cli);
     parseCommandLine(cli, [], {});
     expect(envVarsOf(cli)).toEqual(before);
     const failing = createCli();
-    expect(() => parseCommandLine(failing, [], { TCPB_PORT: 'x' })).toThrow(UsageError);
+    expect(() => parseCommandLine(failing, [], { TCPB_PORT: 'x' })).toThrow(ConfigError);
     expect(envVarsOf(failing)).toEqual(before);
     expect(failing.helpInformation()).toContain('TCPB_PORT');
   });

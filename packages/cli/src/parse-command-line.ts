@@ -5,17 +5,16 @@ import {
   type Option,
   type OptionValues,
 } from 'commander';
-import { HelpRequested, UsageError } from './errors.js';
+import { helpExtrasOf } from './common-options.js';
+import { durationWarningOf } from './duration.js';
+import { ConfigError, HelpRequested } from './errors.js';
+import { envSourceOf } from './legacy-env.js';
 import { parseBooleanEnv } from './parsers.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export interface ParseCommandLineOptions {
-  /** Builds the error for a bad flag or env value; `message` is one line naming the flag. */
-  usageError?: (message: string, cause?: unknown) => Error;
-  /** Builds the error for `-h`/`--help`; `text` is the program's help, env vars included. */
-  helpRequested?: (text: string) => Error;
-}
+/** Receives one line per warning (a deprecated env name, a suspicious unit-less time). */
+export type Warn = (line: string) => void;
 
 /** Commander's own errors, also when another copy of commander made them. */
 function isCommanderError(err: unknown): err is CommanderError {
@@ -43,15 +42,22 @@ function parseEnvValue(option: Option, raw: string): unknown {
   return option.parseArg ? option.parseArg(raw, undefined) : raw;
 }
 
+/** The program's help: commander's, then what withCommonOptions adds (env, times, exit codes). */
+export function helpText(cli: Command): string {
+  return cli.helpInformation() + (helpExtrasOf(cli)?.epilogue ?? '');
+}
+
 /**
  * Parses user arguments (without node and the script) with `cli`, and the options' env vars
- * from `env` — never from process.env, so that tests and in-process callers give the env and
- * main.ts stays the only reader of process. Precedence: flag, then env var, then default.
+ * from `env` (never process.env: main.ts stays the only reader of process). Precedence: flag,
+ * then the option's env var, then its deprecated v0.1 name, then the default.
  *
- * Returns the raw option values (`cli.opts()`). Throws `helpRequested(text)` when `-h`/`--help`
- * is anywhere in argv, and `usageError(message)` (one line, naming the flag, or the env var and
- * its flag) for an unknown flag, a bad value, an excess argument or a bad env value. A boolean
- * env var must be one of 1/0, true/false, yes/no, on/off (or empty = false).
+ * Returns the raw option values (`cli.opts()`). Throws HelpRequested (`text` = the help, env vars
+ * included) when `-h`/`--help` is anywhere in argv, HelpRequested with the version line for
+ * `--version`, and ConfigError (one line, naming the flag, or the env var and its flag) for an
+ * unknown flag, a bad value, an excess argument or a bad env value. A boolean env var must be one
+ * of 1/0, true/false, yes/no, on/off (or empty = false). `warn` gets deprecation and unit
+ * warnings, one line each.
  *
  * Env values are applied after commander has parsed argv, so commander's post-parse checks
  * (`makeOptionMandatory`, `conflicts`, `implies`) do not see them: check those in the caller.
@@ -61,11 +67,13 @@ export function parseCommandLine<T extends OptionValues = OptionValues>(
   cli: Command,
   argv: readonly string[],
   env: Env,
-  options: ParseCommandLineOptions = {},
+  warn: Warn = () => {},
 ): T {
-  const usageError = options.usageError ?? ((message, cause) => new UsageError(message, { cause }));
-  const helpRequested = options.helpRequested ?? ((text) => new HelpRequested(text));
-  if (argv.includes('-h') || argv.includes('--help')) throw helpRequested(cli.helpInformation());
+  if (argv.includes('-h') || argv.includes('--help')) throw new HelpRequested(helpText(cli));
+  const version = helpExtrasOf(cli)?.version;
+  if (version !== undefined && argv.includes('--version')) {
+    throw new HelpRequested(`${cli.name()} ${version}\n`);
+  }
   cli.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
   // Commander would read process.env itself: the options forget their env var while it parses.
   const envOf = new Map<Option, string>();
@@ -78,32 +86,44 @@ export function parseCommandLine<T extends OptionValues = OptionValues>(
     try {
       cli.parse([...argv], { from: 'user' });
     } catch (err) {
-      if (isCommanderError(err)) throw usageError(oneLine(err.message), err);
+      if (isCommanderError(err)) throw new ConfigError(oneLine(err.message), { cause: err });
       throw err;
     }
-    for (const [o, name] of envOf) {
-      const key = o.attributeName();
-      const raw = env[name];
-      if (raw === undefined || cli.getOptionValueSource(key) === 'cli') continue;
-      let value: unknown;
-      if (o.isBoolean()) {
-        value = parseBooleanEnv(raw);
-        if (value === undefined) {
-          throw usageError(`${name}: ${JSON.stringify(raw)} is not a boolean (true/false)`);
-        }
-      } else {
-        try {
-          value = parseEnvValue(o, raw);
-        } catch (err) {
-          const why = oneLine(err instanceof Error ? err.message : String(err));
-          // JSON quoting: the same "…" for a plain value, and a newline in it stays off the line.
-          throw usageError(`${name} (${o.long}): ${JSON.stringify(raw)} is invalid: ${why}`, err);
-        }
-      }
-      cli.setOptionValueWithSource(key, value, 'env');
-    }
+    for (const [o, name] of envOf) o.envVar = name;
+    for (const o of envOf.keys()) applyEnv(cli, o, env, warn);
   } finally {
     for (const [o, name] of envOf) o.envVar = name;
   }
+  for (const o of cli.options) {
+    const w = durationWarningOf(o);
+    if (w !== undefined) warn(w);
+  }
   return cli.opts<T>();
+}
+
+/** Sets `o` from its env var (or deprecated name) unless the command line set it. */
+function applyEnv(cli: Command, o: Option, env: Env, warn: Warn): void {
+  const key = o.attributeName();
+  if (cli.getOptionValueSource(key) === 'cli') return;
+  const source = envSourceOf(o, env, warn);
+  if (source === undefined) return;
+  const { name, raw } = source;
+  let value: unknown;
+  if (o.isBoolean()) {
+    value = parseBooleanEnv(raw);
+    if (value === undefined) {
+      throw new ConfigError(`${name}: ${JSON.stringify(raw)} is not a boolean (true/false)`);
+    }
+  } else {
+    try {
+      value = parseEnvValue(o, raw);
+    } catch (err) {
+      const why = oneLine(err instanceof Error ? err.message : String(err));
+      // JSON quoting: the same "…" for a plain value, and a newline in it stays off the line.
+      throw new ConfigError(`${name} (${o.long}): ${JSON.stringify(raw)} is invalid: ${why}`, {
+        cause: err,
+      });
+    }
+  }
+  cli.setOptionValueWithSource(key, value, 'env');
 }

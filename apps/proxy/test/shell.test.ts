@@ -1,0 +1,183 @@
+/**
+ * The app shell as the proxy's users meet it, over the real bin: a port in use, --version, the
+ * per-program env names and the old ones, time units, signals, colours.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectTo, sleep } from './helpers/clients.js';
+import { startSinkServer } from './helpers/servers.js';
+import { killAll, MAIN, runProxy, spawnProxy } from './helpers/spawn.js';
+
+afterEach(() => killAll());
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+function occupy(): Promise<Server> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+describe('the shell: start-up errors', () => {
+  it('a port in use is one line on stderr and exit 2, no fatal JSON line, no stack', async () => {
+    const busy = await occupy();
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const r = await runProxy(['-p', String(port), '--host', '127.0.0.1', '-u', '127.0.0.1:1']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `tcpbalancer-proxy: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)\n`,
+      );
+      expect(r.stdout).not.toMatch(/"level":60|stack/);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('a metrics port in use says which port', async () => {
+    const busy = await occupy();
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const r = await runProxy([
+        '-p',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '-u',
+        '127.0.0.1:1',
+        '--metrics-port',
+        String(port),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('--version prints the name and the package version, exit 0', async () => {
+    const r = await runProxy(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `tcpbalancer-proxy ${VERSION}\n`, stderr: '' });
+  });
+});
+
+describe('the shell: env names', () => {
+  it('TCPB_PROXY_* are the documented names and are read', async () => {
+    const p = await spawnProxy([], {
+      TCPB_PROXY_PORT: '0',
+      TCPB_PROXY_HOST: '127.0.0.1',
+      TCPB_PROXY_UPSTREAM: '127.0.0.1:1',
+      TCPB_PROXY_STRATEGY: 'random',
+    });
+    const listening = p.lines.find((l) => l.msg === 'listening');
+    expect(listening).toMatchObject({ strategy: 'random', host: '127.0.0.1' });
+    expect(p.stderr()).toBe('');
+  });
+
+  it('an old TCPB_* name still works, with one deprecation line on stderr', async () => {
+    const p = await spawnProxy(['-p', '0', '--host', '127.0.0.1'], {
+      TCPB_UPSTREAM: '127.0.0.1:1',
+    });
+    expect(p.lines.find((l) => l.msg === 'listening')).toMatchObject({
+      upstreams: ['127.0.0.1:1'],
+    });
+    expect(p.stderr()).toBe(
+      'tcpbalancer-proxy: warning: TCPB_UPSTREAM is deprecated: use TCPB_PROXY_UPSTREAM\n',
+    );
+  });
+
+  it('the client-only meaning of TCPB_RETRIES is not taken: ignored with a warning', async () => {
+    const r = await runProxy(['-u', '127.0.0.1:1', '--retries', 'x'], { TCPB_RETRIES: '50' });
+    expect(r.code).toBe(2); // the flag is still checked…
+    const p = await spawnProxy(['-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1'], {
+      TCPB_RETRIES: 'many',
+    });
+    // …and the old env value, which would have been a usage error, is not read at all.
+    expect(p.stderr()).toContain('TCPB_RETRIES is no longer read here');
+  });
+});
+
+describe('the shell: times and logs', () => {
+  it('time flags take units; a suspicious unit-less time is warned about', async () => {
+    const p = await spawnProxy([
+      '-p',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '-u',
+      '127.0.0.1:1',
+      '--drain-timeout',
+      '2s',
+      '--idle-timeout',
+      '5m',
+      '--connect-timeout',
+      '5',
+    ]);
+    expect(p.stderr()).toBe(
+      'tcpbalancer-proxy: warning: --connect-timeout 5 means 5 ms (a plain number is milliseconds): write 5ms to keep it, 5s if you meant seconds\n',
+    );
+    const r = await runProxy(['-u', '127.0.0.1:1', '--drain-timeout', '8 fortnights']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tcpbalancer-proxy: option '--drain-timeout <duration>' argument/);
+  });
+
+  it('--log-pretty writes no ANSI colour into a pipe', async () => {
+    const child = spawn(
+      process.execPath,
+      [MAIN, '-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1', '--log-pretty'],
+      {
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('listening')) child.kill('SIGTERM');
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/INFO.*listening/);
+    expect(out).not.toContain('\u001b[');
+  });
+});
+
+describe('the shell: signals', () => {
+  it('a second SIGTERM cuts the drain short and still exits 0', async () => {
+    const sink = await startSinkServer({ reply: () => 'x' });
+    try {
+      const p = await spawnProxy([
+        '-p',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '-u',
+        `127.0.0.1:${sink.port}`,
+        '--drain-timeout',
+        '60s',
+      ]);
+      const socket = await connectTo(p.port);
+      socket.on('error', () => {});
+      await sleep(200);
+      const t0 = Date.now();
+      p.child.kill('SIGTERM');
+      await sleep(300);
+      expect(p.child.exitCode).toBeNull(); // draining: the open connection holds it
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const msgs = p.lines.map((l) => l.msg);
+      expect(msgs).toContain('shutting down');
+      expect(msgs).toContain('second signal: stopping now');
+      socket.destroy();
+    } finally {
+      await sink.close();
+    }
+  });
+});
