@@ -19,6 +19,12 @@ export const BACKEND_ERROR_CODES = {
   frameTimeout: 'ERR_FRAME_TIMEOUT',
   peerClosed: 'ERR_PEER_CLOSED',
   backendDestroyed: 'ERR_BACKEND_DESTROYED',
+  proxyProtocolTimeout: 'ERR_PROXY_PROTOCOL_TIMEOUT',
+  // The @tcpbalancer/proxy-protocol parser's codes, passed on with the same meaning.
+  proxyProtocolMissing: 'ERR_PROXY_PROTOCOL_MISSING',
+  proxyProtocolInvalid: 'ERR_PROXY_PROTOCOL_INVALID',
+  proxyProtocolTooLarge: 'ERR_PROXY_PROTOCOL_TOO_LARGE',
+  proxyProtocolTruncated: 'ERR_PROXY_PROTOCOL_TRUNCATED',
 } as const;
 export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[keyof typeof BACKEND_ERROR_CODES];
 export type ImageErrorCode =
@@ -65,4 +71,9 @@ export class BackendDestroyedError extends BackendError {
  * the parser's (ERR_PROXY_PROTOCOL_MISSING, _INVALID, _TOO_LARGE, _TRUNCATED) or
  * ERR_PROXY_PROTOCOL_TIMEOUT. The connection is closed without an answer (the spec: never guess).
  */
-export class ProxyHeaderError extends BackendError {}
+export class ProxyHeaderError extends BackendError {
+  /** `code`: ERR_PROXY_PROTOCOL_TIMEOUT, or the parser's ERR_PROXY_PROTOCOL_* code. */
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code as BackendErrorCode, message, options);
+  }
+}

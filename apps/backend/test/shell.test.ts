@@ -76,11 +76,11 @@ describe('the shell (backend)', () => {
       backend: 'from-env',
       concurrency: 1,
     });
-    expect(b.stderr()).toBe(
+    expect(b.stderr).toBe(
       'tcpbalancer-backend: warning: TCPB_CONCURRENCY is deprecated: use TCPB_BACKEND_CONCURRENCY\n',
     );
-    b.child.kill('SIGTERM');
-    expect((await b.exited).code).toBe(0);
+    b.signal('SIGTERM');
+    expect(await b.exited).toBe(0);
   });
 
   it('--resize-timeout below a second is refused, naming the flag', () => {

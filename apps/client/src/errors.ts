@@ -18,6 +18,7 @@ export const CLIENT_ERROR_CODES = {
   backend: 'ERR_BACKEND',
   badResponse: 'ERR_BAD_RESPONSE',
   readImage: 'ERR_READ_IMAGE',
+  imageTooLarge: 'ERR_IMAGE_TOO_LARGE',
   output: 'ERR_OUTPUT',
   aborted: 'ERR_ABORTED',
 } as const;

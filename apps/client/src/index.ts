@@ -15,7 +15,6 @@ export {
   RETRYABLE_BACKEND_CODES,
 } from './connection/connection-context.js';
 export { createConnectionJob } from './connection/connection-job.js';
-export { parseDurationMs } from '@tcpbalancer/cli';
 export {
   AbortedError,
   BackendError,

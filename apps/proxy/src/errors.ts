@@ -19,7 +19,10 @@ export const PROXY_ERROR_CODES = {
   clientSocket: 'ERR_CLIENT_SOCKET',
   upstreamSocket: 'ERR_UPSTREAM_SOCKET',
 } as const;
-export type ProxyErrorCode = (typeof PROXY_ERROR_CODES)[keyof typeof PROXY_ERROR_CODES];
+/** Every code: the table above and the runtime API's (ADMIN_ERROR_STATUS, with their HTTP status). */
+export type ProxyErrorCode =
+  | (typeof PROXY_ERROR_CODES)[keyof typeof PROXY_ERROR_CODES]
+  | AdminErrorCode;
 
 /** The base of the proxy's errors. */
 export class ProxyError extends CodedError<ProxyErrorCode> {
@@ -102,11 +105,10 @@ export type AdminErrorCode = keyof typeof ADMIN_ERROR_STATUS;
  * upstream). Never carries the token.
  */
 export class AdminError extends ProxyError {
-  override readonly code: AdminErrorCode;
+  declare readonly code: AdminErrorCode;
   readonly status: number;
   constructor(code: AdminErrorCode, message: string) {
-    super(message);
-    this.code = code;
+    super(message, undefined, code);
     this.status = ADMIN_ERROR_STATUS[code];
   }
 }

@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { BINS } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTo, sleep } from './helpers/clients.js';
 import { startSinkServer } from './helpers/servers.js';
-import { killAll, MAIN, runProxy, spawnProxy } from './helpers/spawn.js';
+import { killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 
 afterEach(() => killAll());
 
@@ -64,7 +65,9 @@ describe('the shell: start-up errors', () => {
 
   it('--version prints the name and the package version, exit 0', async () => {
     const r = await runProxy(['--version']);
-    expect(r).toMatchObject({ code: 0, stdout: `tcpbalancer-proxy ${VERSION}\n`, stderr: '' });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`tcpbalancer-proxy ${VERSION}`);
+    expect(r.stderr).toBe('');
   });
 });
 
@@ -76,19 +79,19 @@ describe('the shell: env names', () => {
       TCPB_PROXY_UPSTREAM: '127.0.0.1:1',
       TCPB_PROXY_STRATEGY: 'random',
     });
-    const listening = p.lines.find((l) => l.msg === 'listening');
+    const listening = p.logs.find((l) => l.msg === 'listening');
     expect(listening).toMatchObject({ strategy: 'random', host: '127.0.0.1' });
-    expect(p.stderr()).toBe('');
+    expect(p.stderr).toBe('');
   });
 
   it('an old TCPB_* name still works, with one deprecation line on stderr', async () => {
     const p = await spawnProxy(['-p', '0', '--host', '127.0.0.1'], {
       TCPB_UPSTREAM: '127.0.0.1:1',
     });
-    expect(p.lines.find((l) => l.msg === 'listening')).toMatchObject({
+    expect(p.logs.find((l) => l.msg === 'listening')).toMatchObject({
       upstreams: ['127.0.0.1:1'],
     });
-    expect(p.stderr()).toBe(
+    expect(p.stderr).toBe(
       'tcpbalancer-proxy: warning: TCPB_UPSTREAM is deprecated: use TCPB_PROXY_UPSTREAM\n',
     );
   });
@@ -100,7 +103,7 @@ describe('the shell: env names', () => {
       TCPB_RETRIES: 'many',
     });
     // …and the old env value, which would have been a usage error, is not read at all.
-    expect(p.stderr()).toContain('TCPB_RETRIES is no longer read here');
+    expect(p.stderr).toContain('TCPB_RETRIES is no longer read here');
   });
 });
 
@@ -120,7 +123,7 @@ describe('the shell: times and logs', () => {
       '--connect-timeout',
       '5',
     ]);
-    expect(p.stderr()).toBe(
+    expect(p.stderr).toBe(
       'tcpbalancer-proxy: warning: --connect-timeout 5 means 5 ms (a plain number is milliseconds): write 5ms to keep it, 5s if you meant seconds\n',
     );
     const r = await runProxy(['-u', '127.0.0.1:1', '--drain-timeout', '8 fortnights']);
@@ -131,7 +134,7 @@ describe('the shell: times and logs', () => {
   it('--log-pretty writes no ANSI colour into a pipe', async () => {
     const child = spawn(
       process.execPath,
-      [MAIN, '-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1', '--log-pretty'],
+      [BINS.proxy, '-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1', '--log-pretty'],
       {
         env: { PATH: process.env.PATH ?? '' },
       },
@@ -166,13 +169,13 @@ describe('the shell: signals', () => {
       socket.on('error', () => {});
       await sleep(200);
       const t0 = Date.now();
-      p.child.kill('SIGTERM');
+      p.signal('SIGTERM');
       await sleep(300);
-      expect(p.child.exitCode).toBeNull(); // draining: the open connection holds it
-      p.child.kill('SIGTERM');
+      expect(p.hasExited()).toBe(false); // draining: the open connection holds it
+      p.signal('SIGTERM');
       expect(await p.exited).toBe(0);
       expect(Date.now() - t0).toBeLessThan(20_000);
-      const msgs = p.lines.map((l) => l.msg);
+      const msgs = p.logs.map((l) => l.msg);
       expect(msgs).toContain('shutting down');
       expect(msgs).toContain('second signal: stopping now');
       socket.destroy();

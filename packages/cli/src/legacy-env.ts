@@ -31,9 +31,12 @@ export const LEGACY_ENV: Readonly<Record<string, readonly string[]>> = Object.fr
     'TCPB_DRAIN_TIMEOUT',
     'TCPB_METRICS_PORT',
     'TCPB_WORKERS',
-    // Read for a day before the prefixes (the config file, issue 15).
+    // Read for a day before the prefixes (the config file, issue 15; the runtime API, issue 18,
+    // whose `ctl` client reads the same TCPB_ADMIN_* names).
     'TCPB_CONFIG',
     'TCPB_WATCH_CONFIG',
+    'TCPB_ADMIN_TOKEN',
+    'TCPB_ADMIN_TOKEN_FILE',
     'TCPB_LOG_LEVEL',
     'TCPB_LOG_PRETTY',
   ]),
