@@ -5,8 +5,9 @@
 #   docker build --target backend -t tcpbalancer/backend:dev .
 #   docker build --target client  -t tcpbalancer/client:dev .
 #
-# (docker-compose.yml does all three.) Configuration is by TCPB_* environment variables or
-# by arguments after the image name; both go straight to node: ENTRYPOINT is the exec form,
+# (docker-compose.yml does all three.) Configuration is by environment variables, each program
+# under its own prefix (TCPB_PROXY_*, TCPB_BACKEND_*, TCPB_CLIENT_*), or by arguments after the
+# image name; both go straight to node: ENTRYPOINT is the exec form,
 # no shell in between, so `docker stop`'s SIGTERM reaches node and the app drains and exits 0.
 # Run the images with an init (`docker run --init`, compose `init: true`, Kubernetes
 # `shareProcessNamespace: true`): node as PID 1 drops a SIGTERM that arrives before its
@@ -79,7 +80,7 @@ USER node
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS proxy
-ENV TCPB_PORT=7000 TCPB_METRICS_PORT=9100
+ENV TCPB_PROXY_PORT=7000 TCPB_PROXY_METRICS_PORT=9100
 COPY --from=proxy-deps /app/ ./
 COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
@@ -90,14 +91,14 @@ COPY --from=build /app/apps/proxy/schema/ apps/proxy/schema/
 EXPOSE 7000 9100
 # /healthz on the metrics port; Node 20 has fetch, the slim image has no curl.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_PROXY_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "apps/proxy/dist/main.js"]
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS backend
 # glibc malloc arenas make sharp's RSS balloon under load (field notes): two are plenty.
-ENV TCPB_PORT=7100 TCPB_METRICS_PORT=9100 MALLOC_ARENA_MAX=2
+ENV TCPB_BACKEND_PORT=7100 TCPB_BACKEND_METRICS_PORT=9100 MALLOC_ARENA_MAX=2
 COPY --from=backend-deps /app/ ./
 COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 COPY --from=build /app/packages/job/dist/ packages/job/dist/
@@ -106,7 +107,7 @@ COPY --from=build /app/packages/proxy-protocol/dist/ packages/proxy-protocol/dis
 COPY --from=build /app/apps/backend/dist/ apps/backend/dist/
 EXPOSE 7100 9100
 HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TCPB_BACKEND_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "apps/backend/dist/main.js"]
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { type AppName, parseInvocation } from './support/apps.js';
+import { type AppName, ENV_PREFIX, parseInvocation } from './support/apps.js';
 import { composeValidator } from './support/compose-schema.js';
 import {
   effective,
@@ -197,7 +197,7 @@ describe('docker-compose.yml', () => {
     expect(exposed).toContain(config.port);
     expect(exposed).toContain(config.metricsPort);
     // Replicas share one environment: a fixed name would label every replica alike.
-    expect(composeEnv('backend').TCPB_NAME).toBeUndefined();
+    expect(composeEnv('backend')[`${ENV_PREFIX.backend}NAME`]).toBeUndefined();
   });
 
   it('points the proxy at the backend service by DNS name and port, re-resolved', () => {
@@ -241,10 +241,11 @@ describe('docker-compose.yml', () => {
         image && !image.none && image.exec,
         'same command as the Dockerfile HEALTHCHECK',
       ).toEqual(argv);
-      expect(argv.join(' ')).toMatch(/process\.env\.TCPB_METRICS_PORT/);
+      const metricsVar = `${ENV_PREFIX[name as AppName]}METRICS_PORT`;
+      expect(argv.join(' ')).toContain(`process.env.${metricsVar}`);
       expect(argv.join(' ')).toMatch(/\/healthz/);
       const { env } = containerOf(name);
-      expect(Number(env.TCPB_METRICS_PORT)).toBe(parsed(name).metricsPort);
+      expect(Number(env[metricsVar])).toBe(parsed(name).metricsPort);
       const hc = rec(service(name).healthcheck, `${name}.healthcheck`);
       for (const key of ['interval', 'timeout', 'start_period']) {
         expect(durationMs(hc[key]), key).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_NAMES, type AppName, parseInvocation } from './support/apps.js';
+import { APP_NAMES, type AppName, ENV_PREFIX, parseInvocation } from './support/apps.js';
 import {
   allOf,
   baseImage,
@@ -142,13 +142,13 @@ describe('Dockerfile', () => {
       const hc = ins && parseHealthcheck(ins);
       if (!hc || hc.none) throw new Error('HEALTHCHECK NONE on a server');
       expect(hc.exec?.slice(0, 2)).toEqual(['node', '-e']);
-      expect(hc.exec?.[2]).toMatch(/process\.env\.TCPB_METRICS_PORT/);
+      expect(hc.exec?.[2]).toContain(`process.env.${ENV_PREFIX[app]}METRICS_PORT`);
       expect(hc.exec?.[2]).toMatch(/\/healthz/);
       for (const opt of ['interval', 'timeout', 'start-period'])
         expect(hc.options[opt], opt).toMatch(/^\d+s$/);
       // The image turns the metrics server on, on the port the health check probes.
       const env = stageEnv(df, app);
-      expect(env.TCPB_METRICS_PORT).toMatch(/^\d+$/);
+      expect(env[`${ENV_PREFIX[app]}METRICS_PORT`]).toMatch(/^\d+$/);
     },
   );
 

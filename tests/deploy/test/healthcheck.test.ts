@@ -52,8 +52,8 @@ describe('the images’ HEALTHCHECK against the real apps', () => {
       '--health-interval',
       '200',
     ]);
-    const backendCheck = { TCPB_METRICS_PORT: String(backend.metricsPort) };
-    const proxyCheck = { TCPB_METRICS_PORT: String(proxy.metricsPort) };
+    const backendCheck = { TCPB_BACKEND_METRICS_PORT: String(backend.metricsPort) };
+    const proxyCheck = { TCPB_PROXY_METRICS_PORT: String(proxy.metricsPort) };
     expect(await run(healthcheckArgv('backend'), backendCheck)).toBe(0);
     // The proxy may report healthy only once its first check of the upstream passed.
     let proxyCode: number | null = 1;
@@ -94,7 +94,7 @@ describe('the images’ HEALTHCHECK against the real apps', () => {
       '200',
     ]);
     // Upstreams count as up until their first failed checks (--health-fall): poll, bounded.
-    const env = { TCPB_METRICS_PORT: String(proxy.metricsPort) };
+    const env = { TCPB_PROXY_METRICS_PORT: String(proxy.metricsPort) };
     let code = await run(healthcheckArgv('proxy'), env);
     for (let i = 0; i < 40 && code !== 1; i++) {
       await new Promise((r) => setTimeout(r, 250));

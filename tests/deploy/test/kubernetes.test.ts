@@ -268,7 +268,7 @@ describe('deploy/kubernetes', () => {
       b.shutdownTimeout as number,
     );
     // Pod names are the backends' names in the client's summary.
-    expect(envOf(container(backend), 'backend').TCPB_NAME).toBeDefined();
+    expect(envOf(container(backend), 'backend').TCPB_BACKEND_NAME).toBeDefined();
   });
 
   it('puts the proxy behind an ordinary Service, and drains it before the kubelet kills it', () => {

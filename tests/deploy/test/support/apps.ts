@@ -10,6 +10,13 @@ import * as proxy from '@tcpbalancer/proxy';
 export type AppName = 'proxy' | 'backend' | 'client';
 export const APP_NAMES: readonly AppName[] = ['proxy', 'backend', 'client'];
 
+/** Each program's environment variables: its prefix + the long flag (issue 11.5). */
+export const ENV_PREFIX: Readonly<Record<AppName, string>> = {
+  proxy: 'TCPB_PROXY_',
+  backend: 'TCPB_BACKEND_',
+  client: 'TCPB_CLIENT_',
+};
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 interface AppCli {
