@@ -65,7 +65,7 @@ describe.skipIf(engine.missing !== '')(
         expect(flags).toContain(f);
       expect(flags).toContain(String(bytes('1Gi')));
       expect(flags).toContain('no-new-privileges');
-      expect(flags).toContain(`TCPB_NAME=pod`);
+      expect(flags).toContain(`TCPB_BACKEND_NAME=pod`);
     });
 
     it('runs the client Job: the init container waits for the proxy, then 7 of 7 over every backend', async () => {
