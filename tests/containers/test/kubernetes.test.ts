@@ -83,7 +83,7 @@ describe.skipIf(engine.missing !== '')(
       expect(await exitCode(client), logs).toBe(0);
       expect(logs).toMatch(/^\s+ok\s+7$/m);
       expect(logs).toMatch(/^\s+failed\s+0$/m);
-      // Every backend answered, each under its pod name (TCPB_NAME from metadata.name).
+      // Every backend answered, each under its pod name (TCPB_BACKEND_NAME from metadata.name).
       for (const b of names.backend ?? []) expect(logs).toContain(b.replace(/-backend$/, ''));
     });
 
