@@ -3,7 +3,7 @@ import { onAbort } from './abort-link.js';
 import { deferred } from './deferred.js';
 import { JobCancelledError, JobError, JobTimeoutError } from './errors.js';
 import { owesFinalizer, runFinalizers } from './finalize.js';
-import { JobRun, type Outcome } from './job-run.js';
+import { JobRun, type Outcome, type RunHooks } from './job-run.js';
 import { getDefaultLogger } from './logger.js';
 import { createTask, type Task } from './task.js';
 import { TaskRun } from './task-run.js';
@@ -17,6 +17,8 @@ import {
 } from './types.js';
 
 let jobSeq = 0;
+/** How a job's run state reports to its `Job` (see `RunHooks`): set once, below. */
+let HOOKS: RunHooks<object>;
 
 /**
  * The reason of the signal of a job that ended as `'done'`. One shared instance: a bare
@@ -79,14 +81,7 @@ export class Job<V = unknown> {
     // The default logger in force now, not when the job first logs.
     this.#baseLogger = options.logger ?? getDefaultLogger();
     if (options.timeout !== undefined) this.#timeoutMs = checkMs('timeout', options.timeout);
-    const job = this;
-    this.#run = new JobRun<V>({
-      end: (outcome, error, run) => this.#end(outcome, error, run?.task),
-      recurrentStarted: () => this.#notifyBackground(JobState.RecurrentRunning),
-      get log() {
-        return job.log;
-      },
-    });
+    this.#run = new JobRun<V>(this, HOOKS);
   }
 
   /** The job's name: `options.name`, else `job-<n>` (built on first use, not per job). */
@@ -226,6 +221,15 @@ export class Job<V = unknown> {
   async [Symbol.asyncDispose](): Promise<void> {
     this.cancel();
     await this.#done.promise;
+  }
+
+  static {
+    HOOKS = {
+      end: (job: Job, outcome, error, run) =>
+        job.#end(outcome, error, run?.task as Task | undefined),
+      recurrentStarted: (job: Job) => job.#notifyBackground(JobState.RecurrentRunning),
+      log: (job: Job) => job.log,
+    } satisfies RunHooks<Job> as unknown as RunHooks<object>;
   }
 
   #add(run: TaskRun<V>): Task<V> {

@@ -36,7 +36,7 @@ async function driveOneshot<V>(job: JobRun<V>, run: TaskRun<V>): Promise<void> {
 /** The recurrent stage: every `init` (synchronous ones inline), then `allInitsCompleted`. */
 export function startRecurrent<V>(job: JobRun<V>): void {
   job.state = JobState.RecurrentRunning;
-  job.host.recurrentStarted();
+  job.recurrentStarted();
   const runs = job.recurrent;
   job.pendingInits = runs.length + 1; // +1: the loop below holds the stage open
   for (const run of runs) {
