@@ -55,14 +55,18 @@ export class FrameTimeoutError extends BackendError {
 /** The peer closed or reset the connection; ends the connection's job quietly. */
 export class PeerClosedError extends BackendError {
   constructor(cause?: unknown) {
-    super('ERR_PEER_CLOSED', 'the peer closed the connection', cause ? { cause } : undefined);
+    super(
+      BACKEND_ERROR_CODES.peerClosed,
+      'the peer closed the connection',
+      cause ? { cause } : undefined,
+    );
   }
 }
 
 /** The backend was destroyed (or the shutdown deadline passed) with this connection open. */
 export class BackendDestroyedError extends BackendError {
   constructor() {
-    super('ERR_BACKEND_DESTROYED', 'the backend was destroyed');
+    super(BACKEND_ERROR_CODES.backendDestroyed, 'the backend was destroyed');
   }
 }
 

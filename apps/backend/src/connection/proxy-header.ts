@@ -3,8 +3,9 @@ import {
   type ProxyHeader,
   ProxyHeaderParser,
   ProxyProtocolError,
+  TruncatedHeaderError,
 } from '@tcpbalancer/proxy-protocol';
-import { ProxyHeaderError } from '../errors.js';
+import { BACKEND_ERROR_CODES, ProxyHeaderError } from '../errors.js';
 
 export interface ProxyHeaderResult {
   readonly header: ProxyHeader;
@@ -24,7 +25,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
     const timer = setTimeout(() => {
       fail(
         new ProxyHeaderError(
-          'ERR_PROXY_PROTOCOL_TIMEOUT',
+          BACKEND_ERROR_CODES.proxyProtocolTimeout,
           `no PROXY protocol header within ${timeoutMs} ms`,
         ),
       );
@@ -34,7 +35,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
-      socket.off('close', onClose);
+      socket.off('close', onEnd);
       socket.pause();
     };
     const fail = (err: unknown) => {
@@ -57,6 +58,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
       cleanup();
       resolve({ header: result.header, rest: result.rest });
     }
+    /** 'end' or 'close' before a whole header: the parser says how much it had. */
     function onEnd(): void {
       try {
         parser.end();
@@ -64,14 +66,11 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Prox
         fail(err);
         return;
       }
-      fail(new ProxyHeaderError('ERR_PROXY_PROTOCOL_TRUNCATED', 'the peer ended before a header'));
-    }
-    function onClose(): void {
-      fail(new ProxyHeaderError('ERR_PROXY_PROTOCOL_TRUNCATED', 'the peer closed before a header'));
+      fail(new TruncatedHeaderError(0));
     }
     socket.on('data', onData);
     socket.once('end', onEnd);
-    socket.once('close', onClose);
+    socket.once('close', onEnd);
     socket.resume();
   });
 }
