@@ -105,6 +105,25 @@ export function validateAction(a: unknown): AdminAction {
  * Throws AdminError (404 unknown pool or upstream, 409 conflict, 400 bad value).
  */
 export function applyAdminAction(service: Service, action: AdminAction): AdminOutcome {
+  const done = apply(service, action);
+  const counts = adminCounts(service);
+  counts.set(action.op, (counts.get(action.op) ?? 0) + 1);
+  return done;
+}
+
+const counted = new WeakMap<object, Map<string, number>>();
+
+/** Runtime API changes applied to `service`, by op (for `tcpb_proxy_admin_actions_total`). */
+export function adminCounts(service: object): Map<string, number> {
+  let m = counted.get(service);
+  if (m === undefined) {
+    m = new Map();
+    counted.set(service, m);
+  }
+  return m;
+}
+
+function apply(service: Service, action: AdminAction): AdminOutcome {
   const pr = poolOf(service, action.pool);
   switch (action.op) {
     case 'drain':

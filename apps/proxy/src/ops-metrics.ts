@@ -18,6 +18,8 @@ export interface OpsListenerSource {
 export interface OpsMetricsSource {
   listeners(): Iterable<OpsListenerSource>;
   pools(): Iterable<OpsPoolSource>;
+  /** Runtime API changes applied in this process, by op. */
+  adminActions(): ReadonlyMap<string, number>;
 }
 
 const STATES = ['up', 'down', 'checking', 'draining', 'disabled'] as const;
@@ -80,6 +82,16 @@ export function registerOpsMetrics(registry: Registry, source: OpsMetricsSource)
             this.set({ pool: p.name, upstream: up.key, state }, state === now ? 1 : 0);
         }
       }
+    },
+  });
+  new Counter({
+    name: 'tcpb_proxy_admin_actions_total',
+    help: 'Runtime API changes applied (drain, disable, enable, weight, add, remove)',
+    labelNames: ['op'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [op, n] of source.adminActions()) this.inc({ op }, n);
     },
   });
   new Gauge({

@@ -1,6 +1,7 @@
 import { createStrategy } from './balancing/create-strategy.js';
 import type { Random, Strategy } from './balancing/strategy.js';
 import { connectUpstream } from './connect-upstream.js';
+import { ShutdownError } from './errors.js';
 import { HealthChecker } from './health-checker.js';
 import type { Logger } from './logger.js';
 import type { Resolver } from './resolver.js';
@@ -228,7 +229,11 @@ export class PoolRuntime {
 
   stop(): void {
     this.#stopped = true;
-    this.queue?.close(new Error('pool stopped'));
+    // A pool removed by a reload, or shutdown: whoever still waits has no upstream coming.
+    const stopped = new ShutdownError('pool stopped while waiting for an upstream');
+    this.queue?.close(stopped);
+    for (const q of this.#retiring) q.close(stopped);
+    this.#retiring.clear();
     this.health.stop();
     this.pool.stop();
   }

@@ -1,4 +1,4 @@
-import { applyAdminAction } from './admin.js';
+import { adminCounts, applyAdminAction } from './admin.js';
 import { createAdminHandler } from './admin-api.js';
 import { buildState } from './admin-state.js';
 import type { Random } from './balancing/strategy.js';
@@ -119,6 +119,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
   registerOpsMetrics(metrics.registry, {
     listeners: () => listeners.values(),
     pools: () => pools.values(),
+    adminActions: () => adminCounts(service),
   });
   const listenerDeps = {
     pool: (name: string) => pools.get(name),

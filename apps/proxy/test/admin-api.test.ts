@@ -181,9 +181,9 @@ describe('runtime API: every call', () => {
     expect(up(p, key)?.weight).toBe(3);
     for (let i = 0; i < 8; i++) await exchange(p.port, Buffer.from('w'));
     expect([a.accepted, b.accepted]).toEqual([6, 2]); // smooth weighted round-robin, 3:1
-    expect(await (await fetch(`${p.api}/metrics`)).text()).toContain(
-      `tcpb_proxy_upstream_weight{pool="default",upstream="${key}"} 3`,
-    );
+    const metrics = await (await fetch(`${p.api}/metrics`)).text();
+    expect(metrics).toContain(`tcpb_proxy_upstream_weight{pool="default",upstream="${key}"} 3`);
+    expect(metrics).toContain('tcpb_proxy_admin_actions_total{op="weight"} 1');
   });
 
   it('add and remove an upstream of a pool', async () => {
