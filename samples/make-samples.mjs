@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Remakes the bundled sample images in samples/in/ (committed; `npm run demo` resizes them).
 //
-//   node samples/make-samples.mjs
+//   node --conditions=source --import tsx samples/make-samples.mjs
+//
+// (the seeded PRNG, mulberry32, is the test kit's: one fixed seed per image.)
 //
 // Every pixel comes from a seeded PRNG, so the same sharp/libvips version writes the same
 // bytes every run. The set is small (a few hundred KiB) but varied on purpose, so the demo
@@ -16,22 +18,11 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = join(HERE, 'in');
-
-/** mulberry32: tiny, fast, good enough for pictures; a fixed seed per image. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const clamp = (v) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 const mix = (a, b, t) => a + (b - a) * t;

@@ -175,7 +175,7 @@ function preflight(): boolean {
     return false;
   }
   if (!existsSync(opts.input)) {
-    const hint = 'run `node samples/make-samples.mjs`';
+    const hint = 'run `node --conditions=source --import tsx samples/make-samples.mjs`';
     console.error(red(`demo: no input images in ${rel(opts.input)} — ${hint}`));
     return false;
   }

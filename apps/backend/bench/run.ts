@@ -13,16 +13,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
 import {
+  type BenchRow,
   type PhotoImage as CorpusImage,
   DEFAULT_PHOTO_SPEC as DEFAULT_SPEC,
   loadPhotoCorpus,
+  writeBenchResults,
 } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { configureSharp } from '../src/resize.js';
@@ -210,7 +210,7 @@ async function main() {
     });
     console.table(rows);
     const ratio = sumA / sumB;
-    writeResults({
+    await writeResults({
       scenario: `corpus ${images.length} images (${mb.toFixed(1)} MB) → ${WIDTH}×${HEIGHT} inside: backend over loopback (${CONNS} conns × ${WINDOW} in flight) vs sharp in-process, concurrency ${CONCURRENCY}`,
       unit: 'images/s',
       ours: round(n / sumB),
@@ -233,13 +233,9 @@ function round(x: number, digits = 2): number {
 }
 
 /** BENCH_RESULTS_DIR set: `$BENCH_RESULTS_DIR/backend.json`, one row per scenario. */
-function writeResults(...rows: Array<Record<string, string | number>>): void {
-  const dir = process.env.BENCH_RESULTS_DIR;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'backend.json');
-  writeFileSync(file, `${JSON.stringify({ workspace: '@tcpbalancer/backend', rows }, null, 2)}\n`);
-  console.log(`results written to ${file}`);
+async function writeResults(...rows: BenchRow[]): Promise<void> {
+  const file = await writeBenchResults('backend', '@tcpbalancer/backend', rows);
+  if (file) console.log(`results written to ${file}`);
 }
 
 main().catch((err) => {

@@ -12,10 +12,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchResults } from '@tcpbalancer/test-kit';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { parseConfig, runClient, type Summary } from '../src/index.js';
@@ -252,12 +253,8 @@ interface ResultRow {
 
 /** The benchmark convention: $BENCH_RESULTS_DIR/client.json when that variable is set. */
 async function writeResults(rows: readonly ResultRow[]): Promise<void> {
-  const dir = process.env.BENCH_RESULTS_DIR;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'client.json');
-  await writeFile(file, `${JSON.stringify({ workspace: '@tcpbalancer/client', rows }, null, 2)}\n`);
-  console.log(`results written to ${file}`);
+  const file = await writeBenchResults('client', '@tcpbalancer/client', rows);
+  if (file) console.log(`results written to ${file}`);
 }
 
 // Pin this process (the client) to one core: re-exec under taskset once.

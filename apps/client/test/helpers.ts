@@ -1,5 +1,6 @@
 /** The client's tests on the shared test kit: real processes on 127.0.0.1:0, real sockets. */
 import {
+  type AppRun,
   type Cluster,
   type RunningApp,
   runApp,
@@ -16,12 +17,8 @@ export {
   startFakeBackend,
 } from '@tcpbalancer/test-kit';
 
-export interface CliResult {
-  /** The exit code, or the signal name when it was killed. */
-  readonly code: number | string;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+/** The exit code (or the signal name when it was killed), stdout and stderr. */
+export type CliResult = Pick<AppRun, 'code' | 'stdout' | 'stderr'>;
 
 /** Runs the client bin to completion (bounded), env limited to what is given plus PATH. */
 export async function runCli(

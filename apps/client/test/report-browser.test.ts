@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Frame, FrameType } from '@tcpbalancer/protocol';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@tcpbalancer/test-kit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeBackend, lastJson, runCli, startFakeBackend } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Screenshots for people to look at (gitignored). */
 const ARTIFACTS = path.resolve(here, '../test-artifacts');
@@ -86,16 +87,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     // launch() gives the browser a fresh temporary profile (--user-data-dir) of its own.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: ['--headless', ...CHROMIUM_ARGS],
     });
   }, 120_000);
 

@@ -11,11 +11,12 @@
  * depends least on the neighbours. One scenario per file in scenarios/.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchResults } from '@tcpbalancer/test-kit';
 import { type Child, cpuSeconds, killChildren, rssBytes, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -404,14 +405,7 @@ async function main(): Promise<void> {
         );
     }
     // The repository's benchmark convention: one file per workspace in $BENCH_RESULTS_DIR.
-    const resultsDir = process.env.BENCH_RESULTS_DIR;
-    if (resultsDir) {
-      mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(
-        join(resultsDir, 'proxy.json'),
-        `${JSON.stringify({ workspace: '@tcpbalancer/proxy', rows }, null, 2)}\n`,
-      );
-    }
+    await writeBenchResults('proxy', '@tcpbalancer/proxy', rows);
     writeFileSync(
       join(here, 'last-run.json'),
       `${JSON.stringify({ date: new Date().toISOString(), slice: SLICE, slices: SLICES, idle: IDLE, results: json }, null, 2)}\n`,

@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+/** Deterministic PRNG (mulberry32) for the random strategies. */
+import { prng as seeded } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTo, exchange } from './helpers/clients.js';
 import { type RunningProxy, startProxy } from './helpers/proxy.js';
@@ -42,17 +44,6 @@ async function hold(port: number, n: number): Promise<Socket[]> {
     for (const s of out) s.destroy();
   });
   return out;
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('strategies end to end (real connections)', () => {

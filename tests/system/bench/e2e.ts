@@ -18,6 +18,7 @@ import {
   runClient,
   startBackend,
   startProxy,
+  writeBenchResults,
 } from '@tcpbalancer/test-kit';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -153,14 +154,7 @@ async function main(): Promise<void> {
       })),
     );
     console.log(`backends seen through the proxy (last round): ${JSON.stringify(seen)}`);
-    const dir = process.env.BENCH_RESULTS_DIR;
-    if (dir) {
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        path.join(dir, 'system.json'),
-        `${JSON.stringify({ workspace: '@tcpbalancer/tests-system', rows }, null, 2)}\n`,
-      );
-    }
+    await writeBenchResults('system', '@tcpbalancer/tests-system', rows);
   } finally {
     await killAll();
     await rm(work, { recursive: true, force: true });

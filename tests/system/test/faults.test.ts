@@ -240,46 +240,34 @@ describe('faults during a client run', () => {
     expect(await compareTrees(reference, out2)).toEqual([]);
   });
 
-  it("a backend that accepts and never answers: the client's --timeout ends it, the others take the work", async () => {
-    const [p1, p2] = backendPorts as [number, number];
-    await backends([p1, p2]);
-    const hole = await startFakeBackend();
-    fakes.push(hole);
-    // no proxy idle timeout here: only the client's per-request timeout can end the wait
-    const proxy = await startProxy({
-      upstreams: [p1, p2, hole.port],
-      extra: [...PROXY_FLAGS, '--idle-timeout', '0'],
-    });
-    const out = await freshOutput();
-    const r = await runClient(
-      clientArgs(proxy.port, out, ['--timeout', '1500', '--retries', '6']),
-      { timeoutMs: 60_000 },
-    );
-    expect(hole.requests.length, 'the black hole was sent work').toBeGreaterThan(0);
-    expectAllOk(r);
-    expect(Object.keys(r.summary?.backends ?? {}).sort()).toEqual(['b1', 'b2']);
-    expect(await compareTrees(reference, out)).toEqual([]);
-  });
-
-  it("a backend that accepts and never answers: the proxy's --idle-timeout ends it, the others take the work", async () => {
-    const [p1, p2] = backendPorts as [number, number];
-    await backends([p1, p2]);
-    const hole = await startFakeBackend();
-    fakes.push(hole);
-    const proxy = await startProxy({
-      upstreams: [p1, p2, hole.port],
-      extra: [...PROXY_FLAGS, '--idle-timeout', '1000'],
-    });
-    const out = await freshOutput();
-    // the client would wait 60 s per request: the proxy's idle timeout must act first
-    const t0 = performance.now();
-    const r = await runClient(
-      clientArgs(proxy.port, out, ['--timeout', '60000', '--retries', '6']),
-      { timeoutMs: 60_000 },
-    );
-    expect(hole.requests.length).toBeGreaterThan(0);
-    expectAllOk(r);
-    expect(performance.now() - t0).toBeLessThan(30_000);
-    expect(await compareTrees(reference, out)).toEqual([]);
-  });
+  // A black hole behind the proxy: only a timeout ends each wait — the client's per-request
+  // --timeout (with no proxy idle timeout), or the proxy's --idle-timeout (the client would
+  // wait 60 s) — and the other backends take the work.
+  it.each([
+    { who: "the client's --timeout", proxyIdle: '0', clientTimeout: '1500' },
+    { who: "the proxy's --idle-timeout", proxyIdle: '1000', clientTimeout: '60000' },
+  ])(
+    'a backend that accepts and never answers: $who ends it, the others take the work',
+    async ({ proxyIdle, clientTimeout }) => {
+      const [p1, p2] = backendPorts as [number, number];
+      await backends([p1, p2]);
+      const hole = await startFakeBackend();
+      fakes.push(hole);
+      const proxy = await startProxy({
+        upstreams: [p1, p2, hole.port],
+        extra: [...PROXY_FLAGS, '--idle-timeout', proxyIdle],
+      });
+      const out = await freshOutput();
+      const t0 = performance.now();
+      const r = await runClient(
+        clientArgs(proxy.port, out, ['--timeout', clientTimeout, '--retries', '6']),
+        { timeoutMs: 60_000 },
+      );
+      expect(hole.requests.length, 'the black hole was sent work').toBeGreaterThan(0);
+      expectAllOk(r);
+      expect(Object.keys(r.summary?.backends ?? {}).sort()).toEqual(['b1', 'b2']);
+      expect(performance.now() - t0).toBeLessThan(30_000);
+      expect(await compareTrees(reference, out)).toEqual([]);
+    },
+  );
 });

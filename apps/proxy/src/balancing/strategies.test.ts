@@ -1,3 +1,5 @@
+/** Deterministic PRNG (mulberry32) for the random strategies. */
+import { prng as seeded } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { createStrategy } from './create-strategy.js';
 import { POINTS_PER_WEIGHT } from './source-hash.js';
@@ -15,18 +17,6 @@ class E implements Endpoint {
 function pool(...list: E[]): Candidates<E> & { list: E[]; bump(): void } {
   const c = { list, version: 1, bump: () => c.version++ };
   return c;
-}
-
-/** Deterministic PRNG (mulberry32) for the random strategies. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function counts(picks: (E | undefined)[]): Record<string, number> {

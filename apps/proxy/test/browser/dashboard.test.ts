@@ -9,12 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@tcpbalancer/test-kit';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exchange } from '../helpers/clients.js';
 import { type RunningProxy, startProxy } from '../helpers/proxy.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const TOKEN = 'browser-test-token-1';
 const CHECK_INTERVAL = 1000;
@@ -71,15 +72,7 @@ describe('the dashboard in Chromium', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
       viewport: { width: 1200, height: 820 },
     });
     const page = context.pages()[0] ?? (await context.newPage());

@@ -1,0 +1,32 @@
+/**
+ * The benchmarks' convention: with BENCH_RESULTS_DIR set (as `npm run bench` sets it), each
+ * workspace's bench writes `$BENCH_RESULTS_DIR/<short>.json` = `{ workspace, rows }`, and
+ * scripts/bench-all.ts prints one table of every row.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface BenchRow {
+  readonly scenario: string;
+  readonly unit: string;
+  readonly ours: number | string;
+  readonly baseline: number | string;
+  /** ours / baseline (or baseline / ours where lower is better: the scenario says). */
+  readonly ratio?: number | string | undefined;
+  /** The target on the ratio (`≥ 0.9×`), or `info` for rows that explain another. */
+  readonly target: string;
+}
+
+/** Writes the rows when BENCH_RESULTS_DIR is set; resolves with the file written, if any. */
+export async function writeBenchResults(
+  short: string,
+  workspace: string,
+  rows: readonly BenchRow[],
+  dir = process.env.BENCH_RESULTS_DIR,
+): Promise<string | undefined> {
+  if (!dir) return undefined;
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${short}.json`);
+  await writeFile(file, `${JSON.stringify({ workspace, rows }, null, 2)}\n`);
+  return file;
+}
