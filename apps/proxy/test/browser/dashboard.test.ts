@@ -105,7 +105,8 @@ describe('the dashboard in Chromium', () => {
     const seenDownMs = Date.now() - killedAt;
     const downAt = p.logs.find((l) => l.msg === 'upstream down' && l.upstream === dead)
       ?.time as number;
-    expect(downAt - killedAt).toBeLessThanOrEqual(CHECK_INTERVAL + 500);
+    // Down at the first check after the kill: within one interval (+ slack for a loaded machine).
+    expect(downAt - killedAt).toBeLessThanOrEqual(CHECK_INTERVAL + 1000);
 
     // Buttons need the token.
     const drainButton = page.locator(`button[data-action="drain"][data-up="${drained}"]`);
