@@ -70,7 +70,8 @@ function ms(value: unknown, fallback: number): number {
 
 // The document's shape once the schema has passed.
 interface RawUpstream {
-  address: string;
+  address?: string;
+  host?: string;
   port: number;
   weight?: number;
 }
@@ -95,6 +96,7 @@ interface RawPool {
 interface RawListener {
   name: string;
   address?: string;
+  host?: string;
   port: number;
   pool?: string;
   sni?: {
@@ -145,7 +147,10 @@ export function configFromDocument(file: string, doc: unknown, flags: ProxyConfi
     if (first !== undefined)
       problems.push(`${at}.name: "${l.name}" is also listeners[${first}]'s name`);
     else listenerNames.set(l.name, i);
-    const host = l.address ?? flags.host;
+    if (l.address !== undefined && l.host !== undefined && l.address !== l.host) {
+      problems.push(`${at}: "address" and "host" name the same setting; give one`);
+    }
+    const host = l.address ?? l.host ?? flags.host;
     const key = `${host}|${l.port}`;
     const same = sockets.get(key);
     if (l.port !== 0 && same !== undefined) {
@@ -164,10 +169,15 @@ export function configFromDocument(file: string, doc: unknown, flags: ProxyConfi
 function buildPool(p: RawPool, at: string, flags: ProxyConfig, problems: string[]): PoolConfig {
   const upstreams: UpstreamSpec[] = [];
   p.upstreams.forEach((u, j) => {
+    const address = typeof u === 'string' ? '' : (u.address ?? u.host);
+    if (typeof u !== 'string' && address === undefined) {
+      problems.push(`${at}.upstreams[${j}].address: is required`);
+      return;
+    }
     const text =
       typeof u === 'string'
         ? u
-        : `${u.address.includes(':') ? `[${u.address}]` : u.address}:${u.port}@${u.weight ?? 1}`;
+        : `${address?.includes(':') ? `[${address}]` : address}:${u.port}@${u.weight ?? 1}`;
     try {
       upstreams.push(parseUpstreamSpec(text));
     } catch (err) {

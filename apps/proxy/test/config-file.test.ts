@@ -121,7 +121,11 @@ describe('config file: validation, each error naming its path', () => {
         pools: [
           {
             name: 'web',
-            upstreams: ['127.0.0.1:9000@3', { address: '::1', port: 9001, weight: 2 }],
+            upstreams: [
+              '127.0.0.1:9000@3',
+              { address: '::1', port: 9001, weight: 2 },
+              { host: 'backend', port: 9002 },
+            ],
             health: { interval: '1m' },
             proxyProtocol: 'v2',
           },
@@ -140,6 +144,7 @@ describe('config file: validation, each error naming its path', () => {
     expect(c.pools[0]?.upstreams.map((u) => [u.host, u.port, u.weight])).toEqual([
       ['127.0.0.1', 9000, 3],
       ['::1', 9001, 2],
+      ['backend', 9002, 1],
     ]);
     expect(c.listeners[0]).toMatchObject({
       maxConns: 8000,
