@@ -47,7 +47,7 @@ async function make(conn: Connection, frame: Frame, signal: AbortSignal): Promis
     if (signal.aborted) throw err;
     const e = err instanceof ImageError ? err : classify(err);
     if (log.isLevelEnabled('debug'))
-      log.debug({ id, code: e.code, name: req.name, err: e.message }, 'request failed');
+      log.debug({ id, code: e.code, name: req.name, err: e }, 'request failed');
     return { frame: errorFrame(id, e.code, e.message), slot: true, outcome: e.code };
   }
   const ms = Math.round((performance.now() - started) * 100) / 100;

@@ -189,7 +189,7 @@ export class Round {
       fruitless = progress ? 0 : fruitless + 1;
       this.#lastFruitless = progress ? undefined : error;
       job.log.warn(
-        { err: errorMessage(error), code: errorCode(error), requeued: held.length },
+        { err: error, code: errorCode(error), requeued: held.length },
         'connection failed',
       );
       if (fruitless > deps.config.retries) return error;

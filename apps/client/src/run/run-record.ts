@@ -72,10 +72,7 @@ export class RunRecord {
     this.#failureLogs.set(code, logged);
     // The first few per code: 200 identical lines would bury the cause (the summary has them all).
     if (!loadMode && logged <= MAX_FAILURE_LOGS_PER_CODE)
-      logger.error(
-        { path: item.image.relPath, round: item.round, code, err: errorMessage(error) },
-        'failed',
-      );
+      logger.error({ path: item.image.relPath, round: item.round, code, err: error }, 'failed');
     this.progress?.update(stats.requests, stats.failed);
   }
 
