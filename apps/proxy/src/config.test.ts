@@ -55,12 +55,12 @@ describe('parseConfig', () => {
       { TCPB_UPSTREAM: 'a:1', TCPB_PORT: '0', TCPB_PROXY_PORT: '5', TCPB_RETRIES: '9' },
       (w) => warnings.push(w),
     );
-    expect(c).toMatchObject({ port: 5, retries: 2 });
+    expect(c).toMatchObject({ port: 5, retries: 9 });
     expect(c.upstreams.map((u) => u.text)).toEqual(['a:1']);
     expect(warnings).toEqual([
       'TCPB_PORT is deprecated and ignored: TCPB_PROXY_PORT is set',
       'TCPB_UPSTREAM is deprecated: use TCPB_PROXY_UPSTREAM',
-      'TCPB_RETRIES is no longer read here (another program gives it another meaning): use TCPB_PROXY_RETRIES',
+      'TCPB_RETRIES is deprecated: use TCPB_PROXY_RETRIES',
     ]);
   });
 

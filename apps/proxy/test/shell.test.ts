@@ -96,14 +96,16 @@ describe('the shell: env names', () => {
     );
   });
 
-  it('the client-only meaning of TCPB_RETRIES is not taken: ignored with a warning', async () => {
-    const r = await runProxy(['-u', '127.0.0.1:1', '--retries', 'x'], { TCPB_RETRIES: '50' });
-    expect(r.code).toBe(2); // the flag is still checked…
+  it('the old TCPB_MAX_CONNS and TCPB_RETRIES still reach the proxy (deprecated)', async () => {
+    const r = await runProxy(['-u', '127.0.0.1:1'], { TCPB_RETRIES: 'many' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('TCPB_RETRIES (--retries): "many" is invalid');
     const p = await spawnProxy(['-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1'], {
-      TCPB_RETRIES: 'many',
+      TCPB_MAX_CONNS: '7',
     });
-    // …and the old env value, which would have been a usage error, is not read at all.
-    expect(p.stderr).toContain('TCPB_RETRIES is no longer read here');
+    expect(p.stderr).toBe(
+      'tcpbalancer-proxy: warning: TCPB_MAX_CONNS is deprecated: use TCPB_PROXY_MAX_CONNS\n',
+    );
   });
 });
 

@@ -21,7 +21,7 @@ export function helpExtrasOf(cli: Command): { epilogue: string; version: string 
  * The options and settings every app shares: `--log-level`, `--log-pretty`, `--version`, no
  * stray arguments, errors thrown (to `parseCommandLine`'s one-line funnel) instead of printed and
  * exited; and every env var of the program under its own prefix (`--port` → TCPB_PROXY_PORT),
- * its v0.1 name (`TCPB_PORT`) still read where unambiguous (see legacy-env.ts). Call it last,
+ * its v0.1 name (`TCPB_PORT`) still read, deprecated (see legacy-env.ts). Call it last,
  * after the program's own options.
  */
 export function withCommonOptions(cli: Command, common: CommonOptions): Command {
@@ -50,7 +50,7 @@ export function withCommonOptions(cli: Command, common: CommonOptions): Command 
     '',
     `Environment: every option above can be set with the variable shown (${common.envPrefix}<FLAG>);`,
     'a flag on the command line wins. Booleans: 1/0, true/false, yes/no, on/off.',
-    'The v0.1 names without the program prefix (TCPB_<FLAG>) still work where unambiguous, with a',
+    'The v0.1 names without the program prefix (TCPB_<FLAG>) still work, with a one-line',
     'deprecation warning on stderr; the new name wins when both are set.',
     ...wrap(`Deprecated names still read: ${deprecated.join(', ')}.`),
     ...retiredLine(common.envPrefix),

@@ -66,8 +66,9 @@ describe('v0.1 env names', () => {
     for (const [prefix, names] of Object.entries(LEGACY_ENV)) {
       for (const n of names) expect(RETIRED_ENV[prefix]).not.toContain(n);
     }
-    // The old names two programs still share mean the same in both.
+    // The client shares only the logging names with the servers, which mean the same everywhere.
     const shared = LEGACY_ENV.TCPB_PROXY_?.filter((n) => LEGACY_ENV.TCPB_CLIENT_?.includes(n));
     expect(shared).toEqual(['TCPB_LOG_LEVEL', 'TCPB_LOG_PRETTY']);
+    expect(RETIRED_ENV.TCPB_CLIENT_).toEqual(['TCPB_MAX_CONNS', 'TCPB_RETRIES']);
   });
 });

@@ -3,17 +3,16 @@ import type { Option } from 'commander';
 /**
  * The env var names of v0.1, when the three programs shared one `TCPB_<FLAG>` namespace. Each
  * program now has its own prefix (TCPB_PROXY_, TCPB_BACKEND_, TCPB_CLIENT_); an old name still
- * works, with a one-line deprecation warning, where it is unambiguous: where it means the same in
- * every program that read it. Where two programs gave one name different meanings, the program
- * for which it was most likely not meant no longer reads it (and says so once):
- * - TCPB_MAX_CONNS: an open-connection cap in the proxy and the backend, the client's random
- *   connection count — `export TCPB_MAX_CONNS=100` for the proxy made `tcpbalancer-client
- *   --conns 4` exit 2 (issue 11). The servers keep it; the client ignores it.
- * - TCPB_RETRIES: upstream connect attempts in the proxy, request retries in the client. Neither
- *   reads it.
- * TCPB_PORT, TCPB_HOST, TCPB_METRICS_PORT and TCPB_IDLE_TIMEOUT mean the same in the proxy and the
- * backend (the server's own address, metrics port, idle limit), TCPB_LOG_LEVEL/TCPB_LOG_PRETTY the
- * same everywhere: they keep working in each program that had them.
+ * works, with a one-line deprecation warning, in every program that read it — except where a
+ * server's variable broke the client, the tool people run in the shell where they export the
+ * servers' settings (issue 11: `export TCPB_MAX_CONNS=100` for the proxy made
+ * `tcpbalancer-client --conns 4` exit 2):
+ * - TCPB_MAX_CONNS: the servers' open-connection cap, the client's random connection count.
+ * - TCPB_RETRIES: the proxy's upstream connect retries, the client's request retries.
+ * The client no longer reads these two (and says so once when they are set); the servers do.
+ * TCPB_PORT, TCPB_HOST, TCPB_METRICS_PORT and TCPB_IDLE_TIMEOUT mean the same kind of thing in
+ * the proxy and the backend (the server's own address, metrics port, idle limit), and the client
+ * has none of them; TCPB_LOG_LEVEL/TCPB_LOG_PRETTY mean the same everywhere.
  */
 export const LEGACY_ENV: Readonly<Record<string, readonly string[]>> = Object.freeze({
   TCPB_PROXY_: Object.freeze([
@@ -23,6 +22,7 @@ export const LEGACY_ENV: Readonly<Record<string, readonly string[]>> = Object.fr
     'TCPB_STRATEGY',
     'TCPB_MAX_CONNS',
     'TCPB_CONNECT_TIMEOUT',
+    'TCPB_RETRIES',
     'TCPB_IDLE_TIMEOUT',
     'TCPB_HEALTH_INTERVAL',
     'TCPB_HEALTH_RISE',
@@ -81,9 +81,9 @@ export const LEGACY_ENV: Readonly<Record<string, readonly string[]>> = Object.fr
   ]),
 });
 
-/** Old names a program no longer reads because another program gave them another meaning. */
+/** Old names a program no longer reads because a server gave them another meaning. */
 export const RETIRED_ENV: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  TCPB_PROXY_: Object.freeze(['TCPB_RETRIES']),
+  TCPB_PROXY_: Object.freeze([]),
   TCPB_BACKEND_: Object.freeze([]),
   TCPB_CLIENT_: Object.freeze(['TCPB_MAX_CONNS', 'TCPB_RETRIES']),
 });
