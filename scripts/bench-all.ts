@@ -44,6 +44,12 @@ interface Row {
   readonly baseline?: unknown;
   readonly ratio?: unknown;
   readonly target?: unknown;
+  /** Peers measured in the same run (the proxy bench: haproxy, nginx, workers2). */
+  readonly haproxy?: unknown;
+  readonly nginx?: unknown;
+  readonly workers2?: unknown;
+  /** Whether the target is met (true/false), absent for info rows. */
+  readonly met?: unknown;
 }
 
 interface Outcome {
@@ -131,7 +137,7 @@ function ratioOf(r: Row): number {
 }
 
 type TableRow = Record<
-  'workspace' | 'scenario' | 'unit' | 'ours' | 'baseline' | 'ratio' | 'target',
+  'workspace' | 'scenario' | 'unit' | 'ours' | 'baseline' | 'ratio' | 'target' | 'peers',
   string
 >;
 
@@ -149,6 +155,7 @@ function tableRows(resultsDir: string, o: Outcome): TableRow[] {
         baseline: 'n/a',
         ratio: 'n/a',
         target: '',
+        peers: '',
       },
     ];
   }
@@ -161,9 +168,23 @@ function tableRows(resultsDir: string, o: Outcome): TableRow[] {
       ours: fmt(r.ours),
       baseline: fmt(r.baseline),
       ratio: Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a',
-      target: String(r.target ?? ''),
+      target: String(r.target ?? '') + (r.met === true ? ' ✓' : r.met === false ? ' ✗' : ''),
+      peers: peersOf(r),
     };
   });
+}
+
+/** "haproxy 31.3, nginx 30.1": the peers a bench measured beside ours, where it did. */
+function peersOf(r: Row): string {
+  const named: [string, unknown][] = [
+    ['haproxy', r.haproxy],
+    ['nginx', r.nginx],
+    ['--workers 2', r.workers2],
+  ];
+  return named
+    .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
+    .map(([n, v]) => `${n} ${fmt(v)}`)
+    .join(', ');
 }
 
 function printTable(table: readonly TableRow[]): void {
@@ -171,7 +192,16 @@ function printTable(table: readonly TableRow[]): void {
     console.table(table);
     return;
   }
-  const cols = ['workspace', 'scenario', 'unit', 'ours', 'baseline', 'ratio', 'target'] as const;
+  const cols = [
+    'workspace',
+    'scenario',
+    'unit',
+    'ours',
+    'baseline',
+    'ratio',
+    'target',
+    'peers',
+  ] as const;
   console.log(`| ${cols.join(' | ')} |`);
   console.log(`|${cols.map(() => '---').join('|')}|`);
   for (const r of table)

@@ -16,7 +16,7 @@
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Child, killChildren, spawnPinned } from './lib/proc.js';
+import { type Child, killChildren, proxyArgs, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -52,13 +52,7 @@ async function startBackend(port: number): Promise<{ child: Child; at: number }>
 
 async function startProxy(main: string, port: number, up: number, extra: string[]): Promise<Child> {
   const child = spawnPinned(0, process.execPath, [
-    main,
-    '-p',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '-u',
-    `127.0.0.1:${up}`,
+    ...proxyArgs(main, port, up),
     '--log-level',
     'warn',
     ...extra,

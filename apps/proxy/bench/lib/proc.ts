@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
@@ -11,6 +11,53 @@ export function cpuSeconds(pid: number): number {
   // fields[0] is field 3 (state); utime is field 14, stime field 15
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
+
+/** The proxy's command line: `main` listening on 127.0.0.1:`port`, one upstream on loopback. */
+export function proxyArgs(main: string, port: number, upstreamPort: number): string[] {
+  return [main, '-p', String(port), '--host', '127.0.0.1', '-u', `127.0.0.1:${upstreamPort}`];
+}
+
+/** The pid and all its descendants (a cluster primary and its workers, nginx's master and worker). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    const p = out[i] as number;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+        if (kids) for (const k of kids.split(' ')) out.push(Number(k));
+      } catch {
+        // the thread or process is gone
+      }
+    }
+  }
+  return out;
+}
+
+/** `measure` summed over a process and its descendants (those alive now). */
+function sumOverTree(pid: number, measure: (pid: number) => number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      sum += measure(p);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return sum;
+}
+
+/** CPU seconds of a process and its descendants. */
+export const treeCpuSeconds = (pid: number): number => sumOverTree(pid, cpuSeconds);
+
+/** RSS in bytes of a process and its descendants. */
+export const treeRssBytes = (pid: number): number => sumOverTree(pid, rssBytes);
 
 /** Resident set size in bytes, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {
