@@ -1,15 +1,14 @@
+import { withSourceConditions } from '@tcpbalancer/test-kit/vitest-preset';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  // Sibling workspaces from their sources (the `source` export condition), not a stale dist;
-  // tests run in Vite's server environment, whose default conditions follow 'source'.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 15_000,
-    // Real sockets and child processes: files in parallel on 2 cores is fine, tests within a file run in order.
-    fileParallelism: true,
-  },
-});
+export default defineConfig(
+  withSourceConditions({
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 15_000,
+      // Real sockets and child processes: files in parallel on 2 cores is fine, tests within a file run in order.
+      fileParallelism: true,
+    },
+  }),
+);

@@ -1,13 +1,12 @@
+import { withSourceConditions } from '@tcpbalancer/test-kit/vitest-preset';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  // Sibling workspaces from their sources (the `source` export condition), not a stale dist;
-  // tests run in Vite's server environment, whose default conditions follow 'source'.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 15_000,
-  },
-});
+export default defineConfig(
+  withSourceConditions({
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 15_000,
+    },
+  }),
+);
