@@ -90,6 +90,14 @@ describe.skipIf(engine.missing !== '')('the compose demo', () => {
     }
   });
 
+  it('sets only current variable names: no deprecation warning from any program', async () => {
+    // The v0.1 names (TCPB_PORT, …) still work but print `… is deprecated: use TCPB_…`.
+    for (const service of ['backend', 'proxy', 'client']) {
+      const logs = await project.ok(['logs', '--no-color', service]);
+      expect(logs, service).not.toMatch(/is deprecated/);
+    }
+  });
+
   it('leaves nothing running, and every container ended with 0 (never 137)', async () => {
     const names = await project.containers();
     // prepare-output, client, proxy, three backends.
