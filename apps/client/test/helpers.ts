@@ -1,6 +1,7 @@
 /** The client's tests on the shared test kit: real processes on 127.0.0.1:0, real sockets. */
 import {
   type AppRun,
+  type ClientSummary,
   type Cluster,
   type RunningApp,
   runApp,
@@ -49,17 +50,9 @@ export function startCluster(n: number): Promise<Cluster> {
   });
 }
 
-export interface Summary {
-  requests: number;
-  ok: number;
-  failed: number;
-  seconds: number;
-  rps: number;
+/** The client's --json summary: the promised fields and the ones the client adds. */
+export interface Summary extends ClientSummary {
   retries: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-  bytesSent: number;
-  bytesReceived: number;
-  backends: Record<string, number>;
   failures: { path: string; code: string; round: number }[];
   skipped: { path: string; reason: string }[];
   errors: Record<string, number>;

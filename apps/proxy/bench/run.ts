@@ -16,7 +16,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeBenchResults } from '@tcpbalancer/test-kit';
+import { type BenchRow, writeBenchResults } from '@tcpbalancer/test-kit';
 import {
   type Child,
   killChildren,
@@ -301,14 +301,10 @@ async function sliced(
 }
 
 /** One row of `$BENCH_RESULTS_DIR/proxy.json`: ours = the proxy, baseline = the pipe() proxy. */
-interface BenchRow {
-  scenario: string;
-  unit: string;
-  ours: number;
-  baseline: number;
-  ratio: number;
-  /** The target on the ratio, or 'info' for the CPU rows that explain a rate. */
-  target: string;
+interface ProxyBenchRow extends BenchRow {
+  readonly ours: number;
+  readonly baseline: number;
+  readonly ratio: number;
   /** Whether ours meets the target (undefined for the info rows). */
   met: boolean | undefined;
   haproxy: number | undefined;
@@ -524,7 +520,7 @@ async function main(): Promise<void> {
     ];
     console.log(`\n${header.join('')}`);
     const json: Record<string, Record<string, number>> = {};
-    const rows: BenchRow[] = [];
+    const rows: ProxyBenchRow[] = [];
     const peer = (n: string, m: Metric) => (names.includes(n) ? m.value(n) : undefined);
     for (const m of metrics) {
       const met = verdict(m);

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  type BenchRow,
   type ClientSummary,
   killAll,
   makeImage,
@@ -26,13 +27,11 @@ const CONNS = Number(process.env.BENCH_CONNS ?? 6);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
-interface Row {
-  scenario: string;
-  unit: string;
-  ours: number;
-  baseline: number;
-  ratio: number;
-  target: string;
+/** A row of `$BENCH_RESULTS_DIR/system.json`, with numbers for the printed table. */
+interface Row extends BenchRow {
+  readonly ours: number;
+  readonly baseline: number;
+  readonly ratio: number;
 }
 
 async function corpus(dir: string): Promise<void> {
