@@ -1,28 +1,20 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCtl } from '../src/ctl.js';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, waitFor } from './helpers/clients.js';
-import { type RunningProxy, startProxy } from './helpers/proxy.js';
-import { startEchoServer, type TestServer } from './helpers/servers.js';
+import type { RunningProxy, startProxy } from './helpers/proxy.js';
 import { killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 
 const TOKEN = 'test-token-5f2a9c';
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = testCleanup();
+const { echo } = cleanup;
 afterAll(() => killAll());
 
-async function echo(): Promise<TestServer> {
-  const s = await startEchoServer();
-  cleanup.push(() => s.close());
-  return s;
-}
 async function proxy(
   upstreams: string[],
   overrides: Parameters<typeof startProxy>[1] = {},
 ): Promise<RunningProxy & { api: string }> {
-  const p = await startProxy(upstreams, { metricsPort: 0, adminToken: TOKEN, ...overrides });
-  cleanup.push(() => p.close());
+  const p = await cleanup.proxy(upstreams, { metricsPort: 0, adminToken: TOKEN, ...overrides });
   return Object.assign(p, { api: `http://127.0.0.1:${p.metricsPort}` });
 }
 
@@ -477,7 +469,7 @@ describe('runtime API with --workers (the real bin)', () => {
       { TCPB_ADMIN_TOKEN: TOKEN },
       20_000,
     );
-    cleanup.push(async () => {
+    cleanup.defer(async () => {
       await s.stop();
     });
     const api = `http://127.0.0.1:${s.metricsPort}`;

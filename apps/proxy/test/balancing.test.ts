@@ -1,15 +1,13 @@
 import type { Socket } from 'node:net';
 /** Deterministic PRNG (mulberry32) for the random strategies. */
 import { prng as seeded } from '@tcpbalancer/test-kit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { connectTo, exchange } from './helpers/clients.js';
-import { type RunningProxy, startProxy } from './helpers/proxy.js';
-import { startEchoServer, type TestServer } from './helpers/servers.js';
+import type { RunningProxy, startProxy } from './helpers/proxy.js';
+import type { TestServer } from './helpers/servers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = testCleanup();
 
 async function setup(
   weights: number[],
@@ -17,17 +15,12 @@ async function setup(
   options: Parameters<typeof startProxy>[2] = {},
 ) {
   const servers: TestServer[] = [];
-  for (const _ of weights) {
-    const s = await startEchoServer();
-    servers.push(s);
-    cleanup.push(() => s.close());
-  }
-  const p: RunningProxy = await startProxy(
+  for (const _ of weights) servers.push(await cleanup.echo());
+  const p: RunningProxy = await cleanup.proxy(
     servers.map((s, i) => `127.0.0.1:${s.port}@${weights[i]}`),
     overrides,
     options,
   );
-  cleanup.push(() => p.close());
   return { servers, p };
 }
 
@@ -40,7 +33,7 @@ async function hold(port: number, n: number): Promise<Socket[]> {
     await new Promise((r) => s.once('data', r));
     out.push(s);
   }
-  cleanup.push(async () => {
+  cleanup.defer(async () => {
     for (const s of out) s.destroy();
   });
   return out;

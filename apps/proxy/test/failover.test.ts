@@ -1,28 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, sleep, waitFor } from './helpers/clients.js';
-import { connectionLogs, type RunningProxy, startProxy } from './helpers/proxy.js';
-import {
-  blackholePort,
-  deadPort,
-  startEchoServer,
-  startServer,
-  type TestServer,
-} from './helpers/servers.js';
+import { connectionLogs } from './helpers/proxy.js';
+import { blackholePort, deadPort, startServer } from './helpers/servers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function proxy(...args: Parameters<typeof startProxy>): Promise<RunningProxy> {
-  const p = await startProxy(...args);
-  cleanup.push(() => p.close());
-  return p;
-}
-async function echo(): Promise<TestServer> {
-  const s = await startEchoServer();
-  cleanup.push(() => s.close());
-  return s;
-}
+const cleanup = testCleanup();
+const { proxy, echo } = cleanup;
 
 describe('connect failures', () => {
   it('fails over to the next upstream; every client is served; the dead one is counted and taken out', async () => {
@@ -50,7 +33,7 @@ describe('connect failures', () => {
     const hole = await blackholePort();
     // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
     if (!hole) return ctx.skip();
-    cleanup.push(() => hole.close());
+    cleanup.defer(() => hole.close());
     const live = await echo();
     const p = await proxy([`127.0.0.1:${hole.port}`, `127.0.0.1:${live.port}`], {
       connectTimeout: 300,
@@ -71,7 +54,7 @@ describe('connect failures', () => {
     const hole = await blackholePort();
     // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
     if (!hole) return ctx.skip();
-    cleanup.push(() => hole.close());
+    cleanup.defer(() => hole.close());
     const p = await proxy([`127.0.0.1:${hole.port}`], { connectTimeout: 10_000 });
     const s = await connectTo(p.port);
     await waitFor(() => p.proxy.stats().upstreams[0]?.active === 1, 'the connect attempt');
@@ -87,7 +70,7 @@ describe('connect failures', () => {
     const hole = await blackholePort();
     // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
     if (!hole) return ctx.skip();
-    cleanup.push(() => hole.close());
+    cleanup.defer(() => hole.close());
     const p = await proxy([`127.0.0.1:${hole.port}`], { connectTimeout: 10_000 });
     const s = await connectTo(p.port);
     let written = 0;
@@ -133,7 +116,7 @@ describe('resets', () => {
         if (got > 100_000) socket.resetAndDestroy();
       });
     });
-    cleanup.push(() => rude.close());
+    cleanup.defer(() => rude.close());
     const good = await echo();
     const p = await proxy([`127.0.0.1:${rude.port}`, `127.0.0.1:${good.port}`], {
       strategy: 'round-robin',
@@ -169,7 +152,7 @@ describe('resets', () => {
       });
       socket.write('hello');
     });
-    cleanup.push(() => srv.close());
+    cleanup.defer(() => srv.close());
     const p = await proxy([`127.0.0.1:${srv.port}`]);
     const s = await connectTo(p.port);
     await new Promise((r) => s.once('data', r));

@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../src/index.js';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, waitFor } from './helpers/clients.js';
-import { type RunningProxy, startProxy } from './helpers/proxy.js';
 import { startEchoServer, startServer, type TestServer } from './helpers/servers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function proxy(...args: Parameters<typeof startProxy>): Promise<RunningProxy> {
-  const p = await startProxy(...args);
-  cleanup.push(() => p.close());
-  return p;
-}
+const cleanup = testCleanup();
+const { proxy } = cleanup;
 
 async function healthz(port: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -24,7 +17,7 @@ describe('active health checks', () => {
   it('take a dead upstream out after --health-fall checks and bring it back after --health-rise', async () => {
     let a: TestServer | undefined = await startEchoServer();
     const port = a.port;
-    cleanup.push(async () => a?.close());
+    cleanup.defer(async () => a?.close());
     const p = await proxy([`127.0.0.1:${port}`], {
       healthInterval: 50,
       healthFall: 2,
@@ -68,12 +61,12 @@ describe('active health checks', () => {
 
   it('passive: consecutive connect failures take an upstream out until checks pass again', async () => {
     const good = await startEchoServer();
-    cleanup.push(() => good.close());
+    cleanup.defer(() => good.close());
     let flaky: TestServer | undefined = await startEchoServer();
     const flakyPort = flaky.port;
     await flaky.close();
     flaky = undefined;
-    cleanup.push(async () => flaky?.close());
+    cleanup.defer(async () => flaky?.close());
     // A long interval: after the first round at start, only real traffic can take it down.
     const p = await proxy([`127.0.0.1:${flakyPort}`, `127.0.0.1:${good.port}`], {
       healthInterval: 60_000,
@@ -101,11 +94,11 @@ describe('DNS', () => {
   it('resolves names to every address (both families), follows changes, drains vanished addresses', async () => {
     // The same port on 127.0.0.1 and ::1: two endpoints of one name.
     const v4 = await startEchoServer({ host: '127.0.0.1' });
-    cleanup.push(() => v4.close());
+    cleanup.defer(() => v4.close());
     const v6 = await startEchoServer({ host: '::1', port: v4.port }).catch(() => undefined);
     if (!v6) return; // no IPv6 loopback here
     expect.hasAssertions();
-    cleanup.push(() => v6.close());
+    cleanup.defer(() => v6.close());
     let answer: ResolvedAddress[] = [{ address: '127.0.0.1', family: 4 }];
     const asked: string[] = [];
     let failing = false;
@@ -172,7 +165,7 @@ describe('DNS', () => {
   it('takes IPv6 literals as [addr]:port', async () => {
     const v6 = await startEchoServer({ host: '::1' }).catch(() => undefined);
     if (!v6) return;
-    cleanup.push(() => v6.close());
+    cleanup.defer(() => v6.close());
     const p = await proxy([`[::1]:${v6.port}`]);
     expect((await exchange(p.port, Buffer.from('six'))).data.toString()).toBe('six');
     expect(p.proxy.stats().upstreams[0]?.address).toBe(`[::1]:${v6.port}`);
@@ -180,7 +173,7 @@ describe('DNS', () => {
 
   it('re-resolves on its own every --dns-interval', async () => {
     const srv = await startServer((s) => s.end('ok'));
-    cleanup.push(() => srv.close());
+    cleanup.defer(() => srv.close());
     let calls = 0;
     const resolver = async () => {
       calls++;

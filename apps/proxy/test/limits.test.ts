@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import {
   collect,
   connectTo,
@@ -7,28 +8,11 @@ import {
   sleep,
   waitFor,
 } from './helpers/clients.js';
-import { connectionLogs, type RunningProxy, startProxy } from './helpers/proxy.js';
-import {
-  startEchoServer,
-  startServer,
-  startSinkServer,
-  type TestServer,
-} from './helpers/servers.js';
+import { connectionLogs } from './helpers/proxy.js';
+import { startEchoServer, startServer, startSinkServer } from './helpers/servers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function proxy(...args: Parameters<typeof startProxy>): Promise<RunningProxy> {
-  const p = await startProxy(...args);
-  cleanup.push(() => p.close());
-  return p;
-}
-async function server<T extends TestServer>(s: Promise<T>): Promise<T> {
-  const srv = await s;
-  cleanup.push(() => srv.close());
-  return srv;
-}
+const cleanup = testCleanup();
+const { proxy, track: server } = cleanup;
 
 describe('--max-conns', () => {
   it('closes connections beyond the limit at once, counts them, and accepts again below it', async () => {

@@ -4,21 +4,12 @@
  * memory bound under a scan from many addresses (loopback takes any 127.x.y.z as a source).
  */
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, waitFor } from './helpers/clients.js';
-import { startEchoServer } from './helpers/servers.js';
-import {
-  listener,
-  pool,
-  type RunningService,
-  serviceConfig,
-  startService,
-} from './helpers/service.js';
+import { listener, pool, type RunningService } from './helpers/service.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
+const cleanup = testCleanup();
 
 async function setup(perSource: {
   maxConns?: number;
@@ -26,20 +17,15 @@ async function setup(perSource: {
   burst?: number;
   maxTracked?: number;
 }): Promise<RunningService> {
-  const echo = await startEchoServer();
-  cleanup.push(() => echo.close());
-  const s = await startService(
-    serviceConfig(
-      [
-        listener('in', 'p', {
-          perSource: { maxConns: 0, rate: 0, burst: 1, maxTracked: 1000, ...perSource },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${echo.port}`])],
-    ),
+  const echo = await cleanup.echo();
+  return cleanup.service(
+    [
+      listener('in', 'p', {
+        perSource: { maxConns: 0, rate: 0, burst: 1, maxTracked: 1000, ...perSource },
+      }),
+    ],
+    [pool('p', [`127.0.0.1:${echo.port}`])],
   );
-  cleanup.unshift(() => s.close());
-  return s;
 }
 
 /** Connects from `from`, writes "x": 'served' if it comes back, 'closed' if the proxy closes first. */

@@ -4,21 +4,14 @@
  * header's client address used by logs, source-hash and per-source limits.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, sleep, waitFor } from './helpers/clients.js';
 import { startServer, type TestServer } from './helpers/servers.js';
-import {
-  listener,
-  pool,
-  type RunningService,
-  serviceConfig,
-  startService,
-} from './helpers/service.js';
+import { listener, pool, type RunningService } from './helpers/service.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
+const cleanup = testCleanup();
+const { service } = cleanup;
 
 interface Recorder extends TestServer {
   /** Bytes each connection received, in accept order, complete once the client ended. */
@@ -32,13 +25,8 @@ async function recorder(): Promise<Recorder> {
     socket.on('data', (c: Buffer) => (got[i] = Buffer.concat([got[i] as Buffer, c])));
     socket.on('end', () => socket.end('ok'));
   });
-  cleanup.push(() => s.close());
+  cleanup.defer(() => s.close());
   return Object.assign(s, { got });
-}
-async function service(...args: Parameters<typeof serviceConfig>): Promise<RunningService> {
-  const s = await startService(serviceConfig(...args));
-  cleanup.unshift(() => s.close());
-  return s;
 }
 /** Connects, writes `bytes`, half-closes, returns what came back and how it ended. */
 async function send(port: number, bytes: Buffer): Promise<{ data: string; how: string }> {

@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, sleep, waitFor } from './helpers/clients.js';
-import { connectionLogs, type RunningProxy, startProxy } from './helpers/proxy.js';
+import { connectionLogs } from './helpers/proxy.js';
 import { deadPort, startEchoServer, type TestServer } from './helpers/servers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function proxy(...args: Parameters<typeof startProxy>): Promise<RunningProxy> {
-  const p = await startProxy(...args);
-  cleanup.push(() => p.close());
-  return p;
-}
+const cleanup = testCleanup();
+const { proxy } = cleanup;
 /** An echo server that can go away and come back on the same port. */
 async function restartable(): Promise<{
   readonly port: number;
@@ -21,7 +15,7 @@ async function restartable(): Promise<{
 }> {
   let server: TestServer | undefined = await startEchoServer();
   const port = server.port;
-  cleanup.push(async () => server?.close());
+  cleanup.defer(async () => server?.close());
   return {
     port,
     server: () => server,
@@ -154,7 +148,7 @@ describe('the wait queue: an outage of the only upstream', () => {
 
   it('a drain closes the queue first: held clients are closed at once, open ones finish', async () => {
     const live = await startEchoServer();
-    cleanup.push(() => live.close());
+    cleanup.defer(() => live.close());
     const p = await proxy([`127.0.0.1:${live.port}`], {
       queueTimeout: 10_000,
       upstreamMaxConns: 1,
@@ -183,7 +177,7 @@ describe('the wait queue: an outage of the only upstream', () => {
 describe('the wait queue: upstreams at their limit (--upstream-max-conns)', () => {
   it('a connection waits for a slot and gets the next one freed, in arrival order', async () => {
     const live = await startEchoServer();
-    cleanup.push(() => live.close());
+    cleanup.defer(() => live.close());
     const p = await proxy([`127.0.0.1:${live.port}`], {
       upstreamMaxConns: 1,
       queueTimeout: 5000,
@@ -212,7 +206,7 @@ describe('the fast path and recovery', () => {
   it('with another upstream up, nothing waits: no queueing, no added latency', async () => {
     const a = await restartable();
     const b = await startEchoServer();
-    cleanup.push(() => b.close());
+    cleanup.defer(() => b.close());
     const p = await proxy([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], {
       healthInterval: 60_000,
       healthFall: 1,
@@ -229,7 +223,7 @@ describe('the fast path and recovery', () => {
   it('a down upstream is checked every --health-downinter, not every --health-interval', async () => {
     const up = await restartable();
     const other = await startEchoServer();
-    cleanup.push(() => other.close());
+    cleanup.defer(() => other.close());
     const p = await proxy([`127.0.0.1:${up.port}`, `127.0.0.1:${other.port}`], {
       healthInterval: 5000,
       healthDownInterval: 100,
@@ -274,7 +268,7 @@ describe('the fast path and recovery', () => {
 
   it('a new address from DNS starts as checking, and its first check decides', async () => {
     const a = await startEchoServer();
-    cleanup.push(() => a.close());
+    cleanup.defer(() => a.close());
     let answer = [{ address: '127.0.0.1', family: 4 }];
     const p = await proxy(
       [`names.test:${a.port}`],
@@ -295,7 +289,7 @@ describe('the fast path and recovery', () => {
 describe('DNS failures are reported, not repeated', () => {
   it('a name that does not resolve: one warning with the cause, then no more for a while', async () => {
     const a = await startEchoServer();
-    cleanup.push(() => a.close());
+    cleanup.defer(() => a.close());
     const resolver = async (host: string) => {
       if (host === 'nowhere.invalid')
         throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), {

@@ -1,28 +1,16 @@
 /** Service.reload(): listeners added, removed and kept; pools updated keeping health state. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { connectTo, waitFor } from './helpers/clients.js';
 import { startNamedServer, whoAnswers } from './helpers/config-files.js';
 import { deadPort, type TestServer } from './helpers/servers.js';
-import {
-  listener,
-  pool,
-  type RunningService,
-  serviceConfig,
-  startService,
-} from './helpers/service.js';
+import { listener, pool, serviceConfig } from './helpers/service.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
-});
+const cleanup = testCleanup();
+const { service } = cleanup;
 async function named(name: string): Promise<TestServer> {
   const s = await startNamedServer(name);
-  cleanup.push(() => s.close());
-  return s;
-}
-async function service(...args: Parameters<typeof serviceConfig>): Promise<RunningService> {
-  const s = await startService(serviceConfig(...args));
-  cleanup.unshift(() => s.close());
+  cleanup.defer(() => s.close());
   return s;
 }
 
