@@ -5,6 +5,8 @@ export default defineConfig(
   withSourceConditions({
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      // Kills what each file spawned when it ends (test/setup.ts).
+      setupFiles: ['test/setup.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       // Each file spawns its own backend; two cores: run files one after another.

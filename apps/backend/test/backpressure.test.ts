@@ -1,14 +1,6 @@
 import { encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramePeer,
-  killAll,
-  metricsText,
-  metricValue,
-  noise,
-  type Spawned,
-  startBackend,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, scrape, scrapeUntil, startBackend } from './helpers.js';
 
 let backend: Spawned;
 beforeAll(async () => {
@@ -21,7 +13,6 @@ beforeAll(async () => {
     '0',
   ]);
 });
-afterAll(killAll);
 
 describe('--max-inflight', () => {
   it('stops reading the socket beyond it (backpressure, not buffering), then answers everything', async () => {
@@ -35,12 +26,12 @@ describe('--max-inflight', () => {
     let minBacklog = Number.POSITIVE_INFINITY;
     let samples = 0;
     while (c.frames.length < n && samples < 400) {
-      const text = await metricsText(backend.metricsPort!);
-      maxInflight = Math.max(maxInflight, metricValue(text, 'tcpb_backend_inflight_requests'));
+      const metric = await scrape(backend);
+      maxInflight = Math.max(maxInflight, metric('tcpb_backend_inflight_requests'));
       if (c.frames.length >= 2 && c.frames.length <= n / 2) {
         // Bytes written by us but not yet read by the backend: they wait in our buffers and the
         // kernel's, because the backend is not reading.
-        const received = metricValue(text, 'tcpb_backend_bytes_received_total');
+        const received = metric('tcpb_backend_bytes_received_total');
         minBacklog = Math.min(minBacklog, total - received);
       }
       samples++;
@@ -72,16 +63,9 @@ describe('--max-inflight', () => {
     // Large answers (PNG of noise, ~1 MB each) fill the socket buffers quickly.
     for (let i = 1; i <= 40; i++)
       c.send({ width: 600, height: 600, fit: 'fill', format: 'png' }, img, i);
-    const t0 = performance.now();
-    let text = '';
-    for (;;) {
-      text = await metricsText(b.metricsPort!);
-      if (metricValue(text, 'tcpb_backend_connections') === 0) break;
-      expect(performance.now() - t0).toBeLessThan(15_000);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
-    expect(metricValue(text, 'tcpb_backend_requests_total')).toBeLessThan(40);
+    const metric = await scrapeUntil(b, (m) => m('tcpb_backend_connections') === 0, 15_000);
+    expect(metric('tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
+    expect(metric('tcpb_backend_requests_total')).toBeLessThan(40);
     c.destroy();
     b.signal('SIGKILL');
     await b.exited;
@@ -94,20 +78,11 @@ describe('--max-inflight', () => {
     const ping = encodeFrameToBuffer(pingFrame(1));
     const n = 1_000_000; // 20 MB of pings: 20 MB of pongs, far more than the socket buffers
     c.socket.write(Buffer.concat(Array.from({ length: n }, () => ping)));
-    const t0 = performance.now();
-    let text = '';
-    for (;;) {
-      text = await metricsText(b.metricsPort!);
-      if (metricValue(text, 'tcpb_backend_connections') === 0) break;
-      expect(performance.now() - t0).toBeLessThan(20_000);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const metric = await scrapeUntil(b, (m) => m('tcpb_backend_connections') === 0, 20_000);
     // The backend stopped reading once its pongs could not be written.
-    expect(metricValue(text, 'tcpb_backend_bytes_received_total')).toBeLessThan(n * ping.length);
-    expect(metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
-    expect(metricValue(text, 'tcpb_backend_process_resident_memory_bytes')).toBeLessThan(
-      400 * 1024 * 1024,
-    );
+    expect(metric('tcpb_backend_bytes_received_total')).toBeLessThan(n * ping.length);
+    expect(metric('tcpb_backend_connection_errors_total', 'ERR_IDLE_TIMEOUT')).toBe(1);
+    expect(metric('tcpb_backend_process_resident_memory_bytes')).toBeLessThan(400 * 1024 * 1024);
     c.destroy();
     b.signal('SIGKILL');
     await b.exited;

@@ -1,15 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { ErrorCode, encodeFrameToBuffer, FrameType, PREFIX_BYTES } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramePeer,
-  killAll,
-  metricsText,
-  metricValue,
-  noise,
-  type Spawned,
-  startBackend,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, scrape, startBackend } from './helpers.js';
 
 let backend: Spawned;
 let good: Buffer;
@@ -18,7 +10,6 @@ beforeAll(async () => {
   backend = await startBackend(['--metrics-port', '0', '--max-frame-bytes', '2000000']);
   good = await noise(64, 48).jpeg().toBuffer();
 });
-afterAll(killAll);
 
 function crc32(buf: Buffer): number {
   let crc = 0xffffffff;
@@ -130,10 +121,7 @@ describe('bad images: an error frame, and the connection stays usable', () => {
     }
     expect(performance.now() - t0).toBeLessThan(2000);
     // 900 MP decoded would be ≥ 900 MB: the process stayed small.
-    const rss = metricValue(
-      await metricsText(backend.metricsPort!),
-      'tcpb_backend_process_resident_memory_bytes',
-    );
+    const rss = (await scrape(backend))('tcpb_backend_process_resident_memory_bytes');
     expect(rss).toBeLessThan(400 * 1024 * 1024);
     expect((await c.answer(c.send({ width: 32 }, good))).type).toBe(FrameType.Response);
     c.destroy();
@@ -243,9 +231,9 @@ describe('bad frames: an error frame, then the connection is closed', () => {
   });
 
   it('the backend survived all of it', async () => {
-    const text = await metricsText(backend.metricsPort!);
+    const metric = await scrape(backend);
     expect(
-      metricValue(text, 'tcpb_backend_connection_errors_total', 'ERR_FRAME_TOO_LARGE'),
+      metric('tcpb_backend_connection_errors_total', 'ERR_FRAME_TOO_LARGE'),
     ).toBeGreaterThanOrEqual(4);
     expect(backend.proc.exitCode).toBeNull();
   });

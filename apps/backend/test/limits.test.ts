@@ -3,18 +3,8 @@
  * the backend must neither work for answers nobody reads nor hold them, whatever the peers do.
  */
 import { ErrorCode, encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramePeer,
-  killAll,
-  metricsText,
-  metricValue,
-  noise,
-  type Spawned,
-  startBackend,
-} from './helpers.js';
-
-afterAll(killAll);
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, scrape, startBackend } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
@@ -27,16 +17,16 @@ beforeAll(async () => {
 });
 
 async function metrics(b: Spawned) {
-  const text = await metricsText(b.metricsPort!);
+  const metric = await scrape(b);
   return {
-    resizes: metricValue(text, 'tcpb_backend_resize_duration_seconds_count'),
-    running: metricValue(text, 'tcpb_backend_resizes_running'),
-    buffered: metricValue(text, 'tcpb_backend_buffered_bytes'),
-    rss: metricValue(text, 'tcpb_backend_process_resident_memory_bytes'),
-    pauses: metricValue(text, 'tcpb_backend_budget_pauses_total'),
-    received: metricValue(text, 'tcpb_backend_bytes_received_total'),
-    connections: metricValue(text, 'tcpb_backend_connections'),
-    busy: metricValue(text, 'tcpb_backend_connection_errors_total', ErrorCode.Busy),
+    resizes: metric('tcpb_backend_resize_duration_seconds_count'),
+    running: metric('tcpb_backend_resizes_running'),
+    buffered: metric('tcpb_backend_buffered_bytes'),
+    rss: metric('tcpb_backend_process_resident_memory_bytes'),
+    pauses: metric('tcpb_backend_budget_pauses_total'),
+    received: metric('tcpb_backend_bytes_received_total'),
+    connections: metric('tcpb_backend_connections'),
+    busy: metric('tcpb_backend_connection_errors_total', ErrorCode.Busy),
   };
 }
 

@@ -1,12 +1,11 @@
 import { FrameType, parseResizeResponse } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, startBackend } from './helpers.js';
 
 let backend: Spawned;
 beforeAll(async () => {
   backend = await startBackend(['--concurrency', '2', '--max-inflight', '16']);
 });
-afterAll(killAll);
 
 describe('pipelining', () => {
   it('answers out of order, matched by request id', async () => {

@@ -10,16 +10,8 @@ import { join } from 'node:path';
 import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
 import { encodeV1, encodeV2 } from '@tcpbalancer/proxy-protocol';
 import { startApp } from '@tcpbalancer/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramePeer,
-  killAll,
-  metricsText,
-  metricValue,
-  noise,
-  type Spawned,
-  startBackend,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, scrape, startBackend } from './helpers.js';
 
 let backend: Spawned;
 let img: Buffer;
@@ -35,7 +27,6 @@ beforeAll(async () => {
   backend = await startBackend(['--proxy-protocol', '--metrics-port', '0']);
   img = await noise(32, 24).jpeg().toBuffer();
 });
-afterAll(killAll);
 
 const logLine = (b: Spawned, pred: (rec: Record<string, unknown>) => boolean) =>
   b.waitForLog(pred, 5000) as Promise<Record<string, unknown>>;
@@ -97,10 +88,10 @@ describe('--proxy-protocol', () => {
       backend,
       (r) => r.msg === 'proxy header refused' && (code === undefined || r.code === code),
     );
-    const text = await metricsText(backend.metricsPort!);
-    expect(
-      metricValue(text, 'tcpb_backend_connection_errors_total', `"${rec.code}"`),
-    ).toBeGreaterThanOrEqual(1);
+    const metric = await scrape(backend);
+    expect(metric('tcpb_backend_connection_errors_total', `"${rec.code}"`)).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('a peer that sends nothing is closed after --proxy-protocol-timeout', async () => {

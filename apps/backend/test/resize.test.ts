@@ -1,16 +1,7 @@
 import { ErrorCode, FITS, FORMATS, FrameType, parseResizeResponse } from '@tcpbalancer/protocol';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramePeer,
-  killAll,
-  metricsText,
-  metricValue,
-  noise,
-  type Spawned,
-  solid,
-  startBackend,
-} from './helpers.js';
+import { FramePeer, noise, type Spawned, scrape, solid, startBackend } from './helpers.js';
 
 let backend: Spawned;
 let client: FramePeer;
@@ -28,10 +19,7 @@ beforeAll(async () => {
   client = await FramePeer.connect(backend.port);
   jpeg400x300 = await noise(400, 300).jpeg().toBuffer();
 });
-afterAll(async () => {
-  client?.destroy();
-  await killAll();
-});
+afterAll(() => client?.destroy());
 
 const expected: Record<string, [number, number]> = {
   cover: [100, 100],
@@ -141,23 +129,15 @@ describe('resizing', () => {
   });
 
   it('serves metrics and health', async () => {
-    const text = await metricsText(backend.metricsPort!);
-    expect(metricValue(text, 'tcpb_backend_requests_total', 'outcome="ok"')).toBeGreaterThanOrEqual(
-      25,
-    );
-    expect(
-      metricValue(text, 'tcpb_backend_requests_total', 'outcome="dry_run"'),
-    ).toBeGreaterThanOrEqual(5);
-    expect(metricValue(text, 'tcpb_backend_requests_total', 'outcome="ERR_PIXEL_LIMIT"')).toBe(1);
-    expect(metricValue(text, 'tcpb_backend_resize_duration_seconds_count')).toBeGreaterThanOrEqual(
-      25,
-    );
-    expect(metricValue(text, 'tcpb_backend_bytes_received_total')).toBeGreaterThan(
-      25 * jpeg400x300.length,
-    );
-    expect(metricValue(text, 'tcpb_backend_bytes_sent_total')).toBeGreaterThan(0);
-    expect(text).toContain('tcpb_backend_inflight_requests');
-    expect(metricValue(text, 'tcpb_backend_connections')).toBe(1);
+    const metric = await scrape(backend);
+    expect(metric('tcpb_backend_requests_total', 'outcome="ok"')).toBeGreaterThanOrEqual(25);
+    expect(metric('tcpb_backend_requests_total', 'outcome="dry_run"')).toBeGreaterThanOrEqual(5);
+    expect(metric('tcpb_backend_requests_total', 'outcome="ERR_PIXEL_LIMIT"')).toBe(1);
+    expect(metric('tcpb_backend_resize_duration_seconds_count')).toBeGreaterThanOrEqual(25);
+    expect(metric('tcpb_backend_bytes_received_total')).toBeGreaterThan(25 * jpeg400x300.length);
+    expect(metric('tcpb_backend_bytes_sent_total')).toBeGreaterThan(0);
+    expect(metric.text).toContain('tcpb_backend_inflight_requests');
+    expect(metric('tcpb_backend_connections')).toBe(1);
     const health = await fetch(`http://127.0.0.1:${backend.metricsPort}/healthz`);
     expect(health.status).toBe(200);
   });

@@ -1,10 +1,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { ErrorCode, FrameType } from '@tcpbalancer/protocol';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FramePeer, killAll, metricsText, metricValue, noise, startBackend } from './helpers.js';
-
-afterAll(killAll);
+import { describe, expect, it } from 'vitest';
+import { FramePeer, noise, scrape, startBackend } from './helpers.js';
 
 async function waitLog(b: { logs: Array<Record<string, unknown>> }, msg: string, ms = 5000) {
   const deadline = Date.now() + ms;
@@ -31,10 +29,8 @@ describe('graceful shutdown', () => {
     c2.send({ width: 600, format: 'webp' }, img, 50);
     // Signal once the backend has read all five (answered or in flight), not before.
     for (;;) {
-      const text = await metricsText(b.metricsPort!);
-      const seen =
-        metricValue(text, 'tcpb_backend_requests_total') +
-        metricValue(text, 'tcpb_backend_inflight_requests');
+      const metric = await scrape(b);
+      const seen = metric('tcpb_backend_requests_total') + metric('tcpb_backend_inflight_requests');
       if (seen >= 5) break;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -1,6 +1,6 @@
 import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FramePeer, noise, type Spawned, startBackend } from './helpers.js';
 
 const IDLE = 600;
 let backend: Spawned;
@@ -16,7 +16,6 @@ beforeAll(async () => {
   ]);
   small = await noise(64, 48).jpeg().toBuffer();
 });
-afterAll(killAll);
 
 describe('idle and trickle', () => {
   it('closes a silent peer after the idle timeout, saying why', async () => {

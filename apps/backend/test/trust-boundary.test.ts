@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ErrorCode, encodeFrameToBuffer, FrameType, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, FramePeer, killAll, noise, type Spawned, startBackend } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, FramePeer, noise, type Spawned, startBackend } from './helpers.js';
 
 let backend: Spawned;
 let small: Buffer;
@@ -16,7 +16,6 @@ beforeAll(async () => {
   backend = await startBackend([]);
   small = await noise(8, 8).png().toBuffer();
 });
-afterAll(killAll);
 
 describe('output format limits: checked before resizing, ERR_BAD_REQUEST naming the limit', () => {
   it.each([

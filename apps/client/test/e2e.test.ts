@@ -38,16 +38,20 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
   });
 
   const proxyAddr = () => `127.0.0.1:${cluster.proxy.port}`;
+  /** `--proxy <the cluster's proxy> --input <dir> --output <out>`: the start of most runs here. */
+  const viaCluster = (dir: string, out: string) => [
+    '--proxy',
+    proxyAddr(),
+    '--input',
+    dir,
+    '--output',
+    out,
+  ];
 
   it('resizes every image of a mixed directory once, with the right size and format', async () => {
     const out = path.join(work, 'out-mixed');
     const r = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      input,
-      '--output',
-      out,
+      ...viaCluster(input, out),
       '--width',
       '50',
       '--height',
@@ -89,12 +93,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
   it('--times repeats the set, --format converts, nothing duplicated in the output', async () => {
     const out = path.join(work, 'out-times');
     const r = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      input,
-      '--output',
-      out,
+      ...viaCluster(input, out),
       '--width',
       '30',
       '--format',
@@ -135,12 +134,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
       Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(500, 7)]),
     );
     const r = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      dir,
-      '--output',
-      path.join(work, 'out-corrupt'),
+      ...viaCluster(dir, path.join(work, 'out-corrupt')),
       '--width',
       '10',
       '--json',
@@ -153,12 +147,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
     expect(s.failures[0]?.code).toMatch(/^ERR_IMAGE/);
     // The human summary lists it too.
     const human = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      dir,
-      '--output',
-      path.join(work, 'out-corrupt'),
+      ...viaCluster(dir, path.join(work, 'out-corrupt')),
       '--width',
       '10',
       '--log-level',
@@ -242,43 +231,18 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
   it('bad usage exits 2 with one line naming the problem', async () => {
     const cases: [string[], RegExp][] = [
       [['--input', input, '--output', path.join(work, 'x')], /--proxy/],
-      [
-        [
-          '--proxy',
-          proxyAddr(),
-          '--input',
-          path.join(work, 'nope'),
-          '--output',
-          path.join(work, 'x'),
-        ],
-        /--input/,
-      ],
-      [
-        [
-          '--proxy',
-          proxyAddr(),
-          '--input',
-          input,
-          '--output',
-          path.join(work, 'x'),
-          '--width',
-          '-3',
-        ],
-        /--width/,
-      ],
+      [[...viaCluster(path.join(work, 'nope'), path.join(work, 'x'))], /--input/],
+      [[...viaCluster(input, path.join(work, 'x')), '--width', '-3'], /--width/],
       [['--proxy', proxyAddr(), '--input', input], /--output/],
     ];
     const file = path.join(work, 'a-file');
     await writeFile(file, 'x');
-    cases.push([
-      ['--proxy', proxyAddr(), '--input', input, '--output', path.join(file, 'sub')],
-      /--output/,
-    ]);
+    cases.push([viaCluster(input, path.join(file, 'sub')), /--output/]);
     if (process.getuid?.() !== 0) {
       const ro = path.join(work, 'read-only');
       await mkdir(ro);
       await chmod(ro, 0o500);
-      cases.push([['--proxy', proxyAddr(), '--input', input, '--output', ro], /--output/]);
+      cases.push([viaCluster(input, ro), /--output/]);
     }
     cases.push([['--help'], /unused/]);
     const results = await Promise.all(cases.map(([args]) => runCli(args)));

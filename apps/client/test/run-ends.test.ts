@@ -19,6 +19,14 @@ describe('how a run ends', () => {
   let silent: net.Server;
   let silentPort: number;
   const sockets = new Set<net.Socket>();
+  /** `--proxy 127.0.0.1:<port> -i <the two images>`, then `args`. */
+  const against = (port: number, ...args: string[]) => [
+    '--proxy',
+    `127.0.0.1:${port}`,
+    '-i',
+    input,
+    ...args,
+  ];
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'tcpb-ends-'));
@@ -52,15 +60,7 @@ describe('how a run ends', () => {
   it.each(['1s', '300ms'])(
     '--duration %s against a dead port fails with an error line',
     async (d) => {
-      const r = await runCli([
-        '--proxy',
-        `127.0.0.1:${deadPort}`,
-        '-i',
-        input,
-        '--duration',
-        d,
-        '--json',
-      ]);
+      const r = await runCli(against(deadPort, '--duration', d, '--json'));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^error: cannot connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/m);
       expect(lastJson(r.stdout).aborted).toMatch(/cannot connect/);
@@ -68,16 +68,7 @@ describe('how a run ends', () => {
   );
 
   it('the human table shows no rate when nothing succeeded, and logs stay off stdout', async () => {
-    const r = await runCli([
-      '--proxy',
-      `127.0.0.1:${deadPort}`,
-      '-i',
-      input,
-      '-o',
-      path.join(work, 'o'),
-      '--retries',
-      '0',
-    ]);
+    const r = await runCli(against(deadPort, '-o', path.join(work, 'o'), '--retries', '0'));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/images\/s\s+0\.0\n/);
     // Not one pino line on stdout: they are on stderr.
@@ -89,11 +80,7 @@ describe('how a run ends', () => {
     '--output %s is a clear error at start',
     async (out) => {
       const t = performance.now();
-      const r = await runCli(
-        ['--proxy', `127.0.0.1:${deadPort}`, '-i', input, '-o', out],
-        {},
-        20_000,
-      );
+      const r = await runCli(against(deadPort, '-o', out), {}, 20_000);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^tcpbalancer-client: --output ${out}`, 'm'));
       expect(performance.now() - t).toBeLessThan(15_000);
@@ -103,15 +90,7 @@ describe('how a run ends', () => {
   it.each(['--out', '--report'])(
     '%s in a folder that cannot be written is a clear error at start',
     async (flag) => {
-      const r = await runCli([
-        '--proxy',
-        `127.0.0.1:${deadPort}`,
-        '-i',
-        input,
-        '--dry-run',
-        flag,
-        '/proc/nope/run.x',
-      ]);
+      const r = await runCli(against(deadPort, '--dry-run', flag, '/proc/nope/run.x'));
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^tcpbalancer-client: ${flag} /proc/nope/run.x`, 'm'));
     },
@@ -120,14 +99,7 @@ describe('how a run ends', () => {
   it('--output naming a file is a clear error at start', async () => {
     const file = path.join(work, 'a-file');
     await writeFile(file, 'x');
-    const r = await runCli([
-      '--proxy',
-      `127.0.0.1:${deadPort}`,
-      '-i',
-      input,
-      '-o',
-      path.join(file, 'sub'),
-    ]);
+    const r = await runCli(against(deadPort, '-o', path.join(file, 'sub')));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not a directory');
   });
@@ -161,17 +133,10 @@ describe('how a run ends', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     '%s stops a load run waiting on a silent server',
     async (sig) => {
-      const r = await stopWith(sig, [
-        '--proxy',
-        `127.0.0.1:${silentPort}`,
-        '-i',
-        input,
-        '--duration',
-        '60s',
-        '--timeout',
-        '60s',
-        '--json',
-      ]);
+      const r = await stopWith(
+        sig,
+        against(silentPort, '--duration', '60s', '--timeout', '60s', '--json'),
+      );
       expect(r.code).toBe(0);
       expect(r.ms).toBeLessThan(10_000);
       expect(lastJson(r.stdout).requests).toBe(0);
@@ -179,17 +144,10 @@ describe('how a run ends', () => {
   );
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s stops a run retrying a dead port', async (sig) => {
-    const r = await stopWith(sig, [
-      '--proxy',
-      `127.0.0.1:${deadPort}`,
-      '-i',
-      input,
-      '-o',
-      path.join(work, 'o2'),
-      '--retries',
-      '1000',
-      '--json',
-    ]);
+    const r = await stopWith(
+      sig,
+      against(deadPort, '-o', path.join(work, 'o2'), '--retries', '1000', '--json'),
+    );
     expect(r.ms).toBeLessThan(10_000);
     expect(lastJson(r.stdout).failed).toBe(2);
   });
