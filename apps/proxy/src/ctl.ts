@@ -26,9 +26,9 @@ Commands:
 UPSTREAM is ADDRESS:PORT as listed, or a configured HOST:PORT (all its addresses).
 
 Options (env in brackets):
-  --url URL          the proxy's metrics listener [TCPB_ADMIN_URL] (default http://127.0.0.1:9100)
-  --token TOKEN      bearer token for changes [TCPB_ADMIN_TOKEN]
-  --token-file PATH  read the token from a file [TCPB_ADMIN_TOKEN_FILE]
+  --url URL          the proxy's metrics listener [TCPB_PROXY_ADMIN_URL] (default http://127.0.0.1:9100)
+  --token TOKEN      bearer token for changes [TCPB_PROXY_ADMIN_TOKEN]
+  --token-file PATH  read the token from a file [TCPB_PROXY_ADMIN_TOKEN_FILE]
   --json             print the API's JSON instead of a table
   -h, --help         this help
 
@@ -45,9 +45,10 @@ interface Parsed {
 }
 
 function parse(argv: readonly string[], env: CtlIO['env']): Parsed | 'help' {
-  let url = env.TCPB_ADMIN_URL ?? 'http://127.0.0.1:9100';
-  let token = env.TCPB_ADMIN_TOKEN;
-  let tokenFile = env.TCPB_ADMIN_TOKEN_FILE;
+  // The proxy's own prefix first (issue 11.5); the unprefixed names of the first release still work.
+  let url = env.TCPB_PROXY_ADMIN_URL ?? env.TCPB_ADMIN_URL ?? 'http://127.0.0.1:9100';
+  let token = env.TCPB_PROXY_ADMIN_TOKEN ?? env.TCPB_ADMIN_TOKEN;
+  let tokenFile = env.TCPB_PROXY_ADMIN_TOKEN_FILE ?? env.TCPB_ADMIN_TOKEN_FILE;
   let json = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {

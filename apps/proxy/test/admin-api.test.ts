@@ -406,7 +406,7 @@ describe('ctl', () => {
     const a = await echo();
     const p = await proxy([`127.0.0.1:${a.port}`]);
     const key = `127.0.0.1:${a.port}`;
-    const env = { TCPB_ADMIN_URL: p.api, TCPB_ADMIN_TOKEN: TOKEN };
+    const env = { TCPB_PROXY_ADMIN_URL: p.api, TCPB_PROXY_ADMIN_TOKEN: TOKEN };
     let t = io(env);
     expect(await runCtl(['list'], t.io)).toBe(0);
     const text = t.out.join('');
