@@ -10,7 +10,7 @@ import {
   runCli,
   type Summary,
   startCluster,
-  startProxyBin,
+  startProxy,
 } from './helpers.js';
 
 describe('faults mid-run (real backends, real proxy)', () => {
@@ -125,20 +125,10 @@ describe('faults mid-run (real backends, real proxy)', () => {
   it('every backend down behind the proxy: fails fast and says why in one headline', async () => {
     // Nothing listens on ports 1 and 2: the proxy accepts each connection, finds no upstream
     // and closes it before any answer.
-    const proxy = await startProxyBin([
-      '-p',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '-u',
-      '127.0.0.1:1',
-      '-u',
-      '127.0.0.1:2',
-      '--health-interval',
-      '200',
-      '--connect-timeout',
-      '500',
-    ]);
+    const proxy = await startProxy({
+      upstreams: ['127.0.0.1:1', '127.0.0.1:2'],
+      extra: ['--health-interval', '200', '--connect-timeout', '500'],
+    });
     try {
       const out = path.join(work, 'out-down');
       const t0 = performance.now();

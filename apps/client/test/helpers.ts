@@ -3,9 +3,7 @@ import {
   type AppRun,
   type ClientSummary,
   type Cluster,
-  type RunningApp,
   runApp,
-  startApp,
   startCluster as startKitCluster,
 } from '@tcpbalancer/test-kit';
 
@@ -16,6 +14,7 @@ export {
   type MixedImage as TestImage,
   makeMixedDir as makeImageDir,
   startFakeBackend,
+  startProxy,
 } from '@tcpbalancer/test-kit';
 
 /** The exit code (or the signal name when it was killed), stdout and stderr. */
@@ -35,11 +34,6 @@ export async function runCli(
 export function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? '') as Record<string, unknown>;
-}
-
-/** The proxy bin with the given flags, once it listens. */
-export function startProxyBin(args: readonly string[]): Promise<RunningApp> {
-  return startApp('proxy', args);
 }
 
 /** `n` real backends (backend-1…n) and the real proxy in front of them, quick to notice faults. */

@@ -13,7 +13,7 @@ import {
   startSinkServer,
   type TestServer,
 } from './helpers/servers.js';
-import { killAll, runProxy, spawnProxy } from './helpers/spawn.js';
+import { inFrontOf, killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 
 afterEach(() => killAll());
 
@@ -49,18 +49,9 @@ describe('the bin: SIGTERM drains', () => {
 
   it('stops accepting, lets transfers in flight complete, exits 0', async () => {
     sink = await startSinkServer({ reply: (n) => `${n}` });
-    const p = await spawnProxy([
-      '-p',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '-u',
-      `127.0.0.1:${sink.port}`,
-      '--drain-timeout',
-      '8000',
-      '--health-interval',
-      '0',
-    ]);
+    const p = await spawnProxy(
+      inFrontOf(`127.0.0.1:${sink.port}`, '--drain-timeout', '8000', '--health-interval', '0'),
+    );
     const total = 4 * 1024 * 1024;
     const chunk = randomBytesFast(256 * 1024);
     const transfers = await Promise.all(
@@ -102,16 +93,7 @@ describe('the bin: SIGTERM drains', () => {
 
   it('closes what is left at --drain-timeout and still exits 0', async () => {
     echo = await startEchoServer();
-    const p = await spawnProxy([
-      '-p',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '-u',
-      `127.0.0.1:${echo.port}`,
-      '--drain-timeout',
-      '300',
-    ]);
+    const p = await spawnProxy(inFrontOf(`127.0.0.1:${echo.port}`, '--drain-timeout', '300'));
     const s = await connectTo(p.port);
     s.write('x');
     await new Promise((r) => s.once('data', r));
@@ -132,18 +114,7 @@ describe('the bin: --workers', () => {
   it('N workers share one port (even --port 0), metrics aggregate, SIGTERM stops them all', async () => {
     echo = await startEchoServer();
     const p = await spawnProxy(
-      [
-        '-p',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '-u',
-        `127.0.0.1:${echo.port}`,
-        '--workers',
-        '2',
-        '--metrics-port',
-        '0',
-      ],
+      inFrontOf(`127.0.0.1:${echo.port}`, '--workers', '2', '--metrics-port', '0'),
       {},
       20_000,
     );

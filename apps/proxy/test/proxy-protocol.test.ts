@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { ListenerConfig } from '../src/service-config.js';
 import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, sleep, waitFor } from './helpers/clients.js';
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -50,13 +51,32 @@ async function cidrs(list: string[]) {
   return list.map(parseCidr);
 }
 
+/** PROXY-protocol settings for the listener: `trustLoopback` with these sources trusted. */
+type Accepting = Omit<Partial<NonNullable<ListenerConfig['proxyProtocol']>>, 'trusted'> & {
+  trusted: string[];
+};
+/**
+ * A recorder behind a service with one listener 'in' and one pool 'p': the listener reads a
+ * PROXY header as `accepting` says (none when absent), the pool sends version `sending`.
+ */
+async function behind(
+  accepting?: Accepting,
+  sending?: 1 | 2,
+): Promise<{ up: Recorder; s: RunningService }> {
+  const up = await recorder();
+  const read = accepting && {
+    proxyProtocol: { ...trustLoopback, ...accepting, trusted: await cidrs(accepting.trusted) },
+  };
+  const s = await service(
+    [listener('in', 'p', read)],
+    [pool('p', [`127.0.0.1:${up.port}`], sending ? { proxyProtocol: sending } : {})],
+  );
+  return { up, s };
+}
+
 describe('PROXY protocol: send, per pool', () => {
   it('v1: the upstream first gets `PROXY TCP4 <client> <listener>` and then the bytes, exactly', async () => {
-    const up = await recorder();
-    const s = await service(
-      [listener('in', 'p')],
-      [pool('p', [`127.0.0.1:${up.port}`], { proxyProtocol: 1 })],
-    );
+    const { up, s } = await behind(undefined, 1);
     const client = await connectTo(s.port('in'));
     const out = collect(client);
     const clientPort = client.localPort as number;
@@ -68,11 +88,7 @@ describe('PROXY protocol: send, per pool', () => {
   });
 
   it('v2: signature, \\x21 \\x11, length 12, addresses, ports, then the bytes', async () => {
-    const up = await recorder();
-    const s = await service(
-      [listener('in', 'p')],
-      [pool('p', [`127.0.0.1:${up.port}`], { proxyProtocol: 2 })],
-    );
+    const { up, s } = await behind(undefined, 2);
     const client = await connectTo(s.port('in'));
     const out = collect(client);
     const cp = (client.localPort as number).toString(16).padStart(4, '0');
@@ -92,15 +108,7 @@ describe('PROXY protocol: accept, per listener', () => {
   const v1 = 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n';
 
   it('v1 in, v2 out: the upstream sees the original client and destination, the payload unchanged', async () => {
-    const up = await recorder();
-    const s = await service(
-      [
-        listener('in', 'p', {
-          proxyProtocol: { ...trustLoopback, trusted: await cidrs(['127.0.0.0/8']) },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${up.port}`], { proxyProtocol: 2 })],
-    );
+    const { up, s } = await behind({ trusted: ['127.0.0.0/8'] }, 2);
     expect(await send(s.port('in'), Buffer.from(`${v1}GET / HTTP/1.1\r\n\r\n`))).toEqual({
       data: 'ok',
       how: 'end',
@@ -116,19 +124,7 @@ describe('PROXY protocol: accept, per listener', () => {
   });
 
   it('v2 in (header and payload in one segment or byte by byte), v1 out', async () => {
-    const up = await recorder();
-    const s = await service(
-      [
-        listener('in', 'p', {
-          proxyProtocol: {
-            ...trustLoopback,
-            accept: 'v2',
-            trusted: await cidrs(['::1', '127.0.0.1']),
-          },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${up.port}`], { proxyProtocol: 1 })],
-    );
+    const { up, s } = await behind({ accept: 'v2', trusted: ['::1', '127.0.0.1'] }, 1);
     const header = hex(
       '0D0A0D0A000D0A515549540A 21 21 0024 20010db8000000000000000000000001 20010db8000000000000000000000002 1F90 0050',
     );
@@ -148,15 +144,7 @@ describe('PROXY protocol: accept, per listener', () => {
   });
 
   it('from an untrusted source: closed at once and counted; the upstream never hears of it', async () => {
-    const up = await recorder();
-    const s = await service(
-      [
-        listener('in', 'p', {
-          proxyProtocol: { ...trustLoopback, trusted: await cidrs(['10.0.0.0/8']) },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${up.port}`])],
-    );
+    const { up, s } = await behind({ trusted: ['10.0.0.0/8'] });
     const r = await send(s.port('in'), Buffer.from(`${v1}hi`));
     expect(r.data).toBe('');
     expect(refused(s)).toEqual({ 'untrusted-source': 1 });
@@ -164,20 +152,7 @@ describe('PROXY protocol: accept, per listener', () => {
   });
 
   it('missing, malformed, oversized and v1-where-v2-only headers: closed and counted, never guessed', async () => {
-    const up = await recorder();
-    const s = await service(
-      [
-        listener('in', 'p', {
-          proxyProtocol: {
-            ...trustLoopback,
-            accept: 'v2',
-            maxHeaderBytes: 64,
-            trusted: await cidrs(['127.0.0.1']),
-          },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${up.port}`])],
-    );
+    const { up, s } = await behind({ accept: 'v2', maxHeaderBytes: 64, trusted: ['127.0.0.1'] });
     for (const bad of [
       'GET / HTTP/1.1\r\n\r\n',
       v1,
@@ -193,15 +168,7 @@ describe('PROXY protocol: accept, per listener', () => {
   });
 
   it('no header within the header timeout: closed and counted', async () => {
-    const up = await recorder();
-    const s = await service(
-      [
-        listener('in', 'p', {
-          proxyProtocol: { ...trustLoopback, trusted: await cidrs(['127.0.0.1']) },
-        }),
-      ],
-      [pool('p', [`127.0.0.1:${up.port}`])],
-    );
+    const { up, s } = await behind({ trusted: ['127.0.0.1'] });
     const c: Socket = await connectTo(s.port('in'));
     const t0 = Date.now();
     const out = await collect(c);

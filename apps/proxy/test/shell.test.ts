@@ -9,7 +9,7 @@ import { BINS } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTo, sleep } from './helpers/clients.js';
 import { startSinkServer } from './helpers/servers.js';
-import { killAll, runProxy, spawnProxy } from './helpers/spawn.js';
+import { inFrontOf, killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 
 afterEach(() => killAll());
 
@@ -46,16 +46,7 @@ describe('the shell: start-up errors', () => {
     const busy = await occupy();
     try {
       const port = (busy.address() as { port: number }).port;
-      const r = await runProxy([
-        '-p',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '-u',
-        '127.0.0.1:1',
-        '--metrics-port',
-        String(port),
-      ]);
+      const r = await runProxy(inFrontOf('127.0.0.1:1', '--metrics-port', String(port)));
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
     } finally {
@@ -111,20 +102,17 @@ describe('the shell: env names', () => {
 
 describe('the shell: times and logs', () => {
   it('time flags take units; a suspicious unit-less time is warned about', async () => {
-    const p = await spawnProxy([
-      '-p',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '-u',
-      '127.0.0.1:1',
-      '--drain-timeout',
-      '2s',
-      '--idle-timeout',
-      '5m',
-      '--connect-timeout',
-      '5',
-    ]);
+    const p = await spawnProxy(
+      inFrontOf(
+        '127.0.0.1:1',
+        '--drain-timeout',
+        '2s',
+        '--idle-timeout',
+        '5m',
+        '--connect-timeout',
+        '5',
+      ),
+    );
     expect(p.stderr).toBe(
       'tcpbalancer-proxy: warning: --connect-timeout 5 means 5 ms (a plain number is milliseconds): write 5ms to keep it, 5s if you meant seconds\n',
     );
@@ -136,7 +124,7 @@ describe('the shell: times and logs', () => {
   it('--log-pretty writes no ANSI colour into a pipe', async () => {
     const child = spawn(
       process.execPath,
-      [BINS.proxy, '-p', '0', '--host', '127.0.0.1', '-u', '127.0.0.1:1', '--log-pretty'],
+      [BINS.proxy, ...inFrontOf('127.0.0.1:1', '--log-pretty')],
       {
         env: { PATH: process.env.PATH ?? '' },
       },
@@ -157,16 +145,7 @@ describe('the shell: signals', () => {
   it('a second SIGTERM cuts the drain short and still exits 0', async () => {
     const sink = await startSinkServer({ reply: () => 'x' });
     try {
-      const p = await spawnProxy([
-        '-p',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '-u',
-        `127.0.0.1:${sink.port}`,
-        '--drain-timeout',
-        '60s',
-      ]);
+      const p = await spawnProxy(inFrontOf(`127.0.0.1:${sink.port}`, '--drain-timeout', '60s'));
       const socket = await connectTo(p.port);
       socket.on('error', () => {});
       await sleep(200);

@@ -19,3 +19,8 @@ export function runProxy(
 ): Promise<AppRun> {
   return runApp('proxy', args, { env, inheritEnv: false, timeoutMs: 10_000 });
 }
+
+/** The bin's arguments for a proxy on 127.0.0.1, an ephemeral port, in front of `upstream`. */
+export function inFrontOf(upstream: string, ...args: string[]): string[] {
+  return ['-p', '0', '--host', '127.0.0.1', '-u', upstream, ...args];
+}
