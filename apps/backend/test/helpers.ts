@@ -6,6 +6,7 @@ export {
   FramePeer,
   killAll,
   noiseImage as noise,
+  pngBomb,
   type RunningApp as Spawned,
   solidImage as solid,
 } from '@tcpbalancer/test-kit';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type RunningApp, runApp } from '@tcpbalancer/test-kit';
+import { freePort, type RunningApp, runApp } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, runCli } from './helpers.js';
@@ -37,10 +37,7 @@ describe('how a run ends', () => {
       .toBuffer();
     for (const n of ['a.jpg', 'b.jpg']) await writeFile(path.join(input, n), jpeg);
     // A port nobody listens on: bound then closed.
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    deadPort = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    deadPort = await freePort();
     // A server that accepts and never answers.
     silent = net.createServer((s) => {
       sockets.add(s);

@@ -3,9 +3,9 @@
  * logs on stderr, --version, time units.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 
@@ -17,17 +17,10 @@ const VERSION = (
 ).version;
 
 /** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 describe('the shell (client)', () => {
   it('TCPB_MAX_CONNS=100 meant for a server no longer makes --conns 4 a usage error (issue 11)', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const r = await runCli(
       [
         '--proxy',
@@ -49,7 +42,7 @@ describe('the shell (client)', () => {
   });
 
   it('logs go to stderr: stdout has the summary only; a suspicious --timeout is warned about', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const r = await runCli(
       [
         '--proxy',

@@ -12,10 +12,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@tcpbalancer/test-kit';
 import { killChildren, proxyArgs, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -87,15 +87,6 @@ function heapTop(file: string): void {
     `Allocation sampling, bytes allocated by function (${(sum / 1024).toFixed(0)} KiB sampled):`,
   );
   top(bytes, sum, (v) => `${(v / 1024).toFixed(0)} KiB`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function main(): Promise<void> {

@@ -13,9 +13,10 @@
  * Prints a table and one JSON line; ratios are against the baseline (the last scenario).
  */
 
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from '@tcpbalancer/test-kit';
 import { type Child, killChildren, proxyArgs, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -29,15 +30,6 @@ const OUTAGE = Number(arg('outage') ?? 3000);
 const BASE = arg('base');
 const CLIENT_EVERY_MS = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startBackend(port: number): Promise<{ child: Child; at: number }> {
   const child = spawnPinned(1, process.execPath, [
@@ -59,22 +51,6 @@ async function startProxy(main: string, port: number, up: number, extra: string[
   ]);
   await waitForPort(port);
   return child;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 /** One client: resolves with the time its echo came back, or undefined when it failed. */

@@ -12,11 +12,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, writeBenchResults } from '@tcpbalancer/test-kit';
+import { type BenchRow, freePort, waitForPort, writeBenchResults } from '@tcpbalancer/test-kit';
 import {
   type Child,
   killChildren,
@@ -63,32 +62,6 @@ function has(cmd: string, arg: string): boolean {
 
 /** Debian's nginx keeps the stream module apart (libnginx-mod-stream). */
 const NGINX_STREAM = '/usr/lib/nginx/modules/ngx_stream_module.so';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await sleep(50);
-  }
-}
 
 interface Target {
   name: string;

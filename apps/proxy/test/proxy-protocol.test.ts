@@ -168,7 +168,7 @@ describe('PROXY protocol: accept, per listener', () => {
   });
 
   it('no header within the header timeout: closed and counted', async () => {
-    const { up, s } = await behind({ trusted: ['127.0.0.1'] });
+    const { s } = await behind({ trusted: ['127.0.0.1'] });
     const c: Socket = await connectTo(s.port('in'));
     const t0 = Date.now();
     const out = await collect(c);

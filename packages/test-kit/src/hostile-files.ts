@@ -26,15 +26,17 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 /**
  * A valid PNG of `side`×`side` 1-bit grey pixels, all zero: ~100 KiB on disk for 30000², but
- * 900 megapixels (2.7 GB as RGB) once decoded — a decompression bomb.
+ * 900 megapixels (2.7 GB as RGB) once decoded — a decompression bomb. With `rows`, only the
+ * first rows' data is there (a few hundred bytes for 64): enough for a reader that refuses from
+ * the header, which is all a pixel limit needs to see.
  */
-export function pngBomb(side = 30_000): Buffer {
+export function pngBomb(side = 30_000, rows = side): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(side, 0);
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 1; // bit depth 1, greyscale (colour type 0), deflate, no filter, no interlace
   const rowBytes = 1 + Math.ceil(side / 8);
-  const idat = deflateSync(Buffer.alloc(rowBytes * side), { level: 9 });
+  const idat = deflateSync(Buffer.alloc(rowBytes * Math.min(rows, side)), { level: 9 });
   return Buffer.concat([
     PNG_SIGNATURE,
     pngChunk('IHDR', ihdr),

@@ -117,11 +117,7 @@ export async function writeAll(socket: Socket, data: Buffer): Promise<void> {
 }
 
 /** A port nothing listens on (bound, then released). */
-export async function deadPort(): Promise<number> {
-  const s = await startServer(() => {});
-  await s.close();
-  return s.port;
-}
+export { freePort as deadPort } from '@tcpbalancer/test-kit';
 
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
