@@ -9,8 +9,8 @@
 //          connect → 16 bytes → echo → close: live heap, open fds, active handles and timers
 //          (read from the proxy's /metrics, the heap after a forced full GC) must not grow.
 //   rate   the client in open-loop rate mode at F (80 %) of the capacity measured just before,
-//          for W consecutive windows (default 10 × 60 s, one client run per window because the
-//          client reports p99 per run): zero errors, p99 stable across windows.
+//          for W consecutive windows (default 10 × 60 s) in ONE client run, each window one interval
+//          of its per-interval series (--interval, --out): zero errors, p99 stable across windows.
 //
 //   npm run soak                          # all phases, full size (~15-20 min)
 //   npm run soak -- --quick               # small sizes, ~1-2 min: to check the script itself

@@ -1,9 +1,11 @@
 /**
  * Phase rate: the client in open-loop rate mode at F (80 %) of the capacity measured just
- * before, for W consecutive windows (one client run per window, because the client reports p99
- * per run): zero errors, the rate kept, p99 stable across windows.
+ * before, for W consecutive windows: zero errors, the rate kept, p99 stable across windows.
+ * ONE client run covers every window: its per-interval series (`--interval` = the window,
+ * `--out`) gives each window's counts and percentiles, so no window starts cold and no
+ * connection set-up falls between windows (issue 16).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ClientRun, freePort, makeImage, runClient } from '@tcpbalancer/test-kit';
@@ -44,22 +46,55 @@ async function makeRateCorpus(dir: string): Promise<void> {
   }
 }
 
-function windowOf(w: number, r: ClientRun, proxyRss: number, backRss: number): Window {
-  const s = r.summary;
-  return {
-    w,
-    load: loadavg()[0] ?? 0,
-    code: r.code,
-    requests: s?.requests ?? 0,
-    ok: s?.ok ?? 0,
-    failed: s?.failed ?? Number.NaN,
-    rps: s?.rps ?? 0,
-    p50: s?.latencyMs.p50 ?? Number.NaN,
-    p99: s?.latencyMs.p99 ?? Number.NaN,
-    max: s?.latencyMs.max ?? Number.NaN,
-    proxyRss,
-    backRss,
+/** The columns of the client's `--out` series that a window needs (see the client README). */
+interface RunSeries {
+  readonly intervalMs: number;
+  readonly series: {
+    readonly dur: number[];
+    readonly completed: number[];
+    readonly ok: number[];
+    readonly failed: number[];
+    readonly p50: number[];
+    readonly p99: number[];
+    readonly max: number[];
   };
+}
+
+/** Machine figures sampled at the end of each window while the run goes on. */
+interface Sample {
+  readonly load: number;
+  readonly proxyRss: number;
+  readonly backRss: number;
+}
+
+/**
+ * The windows of one run: every full interval of its series. The last interval is partial (the
+ * run's tail after the last full window): it is left out unless it covers at least half a window.
+ */
+function windowsOf(run: RunSeries, code: number | string, samples: readonly Sample[]): Window[] {
+  const s = run.series;
+  const windowSeconds = run.intervalMs / 1000;
+  const out: Window[] = [];
+  for (let i = 0; i < s.dur.length; i++) {
+    const dur = s.dur[i] ?? 0;
+    if (dur < windowSeconds / 2) continue;
+    const sample = samples[Math.min(i, samples.length - 1)] ?? { load: 0, proxyRss: 0, backRss: 0 };
+    out.push({
+      w: out.length + 1,
+      load: sample.load,
+      code,
+      requests: s.completed[i] ?? 0,
+      ok: s.ok[i] ?? 0,
+      failed: s.failed[i] ?? Number.NaN,
+      rps: (s.completed[i] ?? 0) / dur,
+      p50: s.p50[i] ?? Number.NaN,
+      p99: s.p99[i] ?? Number.NaN,
+      max: s.max[i] ?? Number.NaN,
+      proxyRss: sample.proxyRss,
+      backRss: sample.backRss,
+    });
+  }
+  return out;
 }
 
 function windowRow(x: Window): string {
@@ -169,27 +204,33 @@ export async function phaseRate(
     console.log(
       '  window  requests  ok      failed  rps     p50 ms  p99 ms  max ms  proxy RSS  backends RSS  load',
     );
-    const windows: Window[] = [];
-    for (let w = 1; w <= cfg.rateWindows; w++) {
-      const r = await runClient(
-        [...base, '--rate', String(rate), '--duration', `${cfg.windowSeconds}s`].concat([
-          '--conns',
-          '6',
-          '--window',
-          '8',
-          '--timeout',
-          '30s',
-        ]),
-        { timeoutMs: (cfg.windowSeconds + 90) * 1000 },
-      );
+    const outFile = join(work, 'rate-run.json');
+    const samples: Sample[] = [];
+    const sampleOnce = async () => {
       const proxyRss = (await treeFigures(proxy.app.pid)).rssMiB;
       let backRss = 0;
       for (const b of backends) backRss += (await treeFigures(b.app.pid)).rssMiB;
-      const row = windowOf(w, r, proxyRss, backRss);
-      windows.push(row);
-      console.log(`  ${windowRow(row)}`);
-      if (!r.summary) console.log(`    (no summary, exit ${r.code}): ${r.stderr.slice(-300)}`);
+      samples.push({ load: loadavg()[0] ?? 0, proxyRss, backRss });
+    };
+    const sampler = setInterval(() => void sampleOnce(), cfg.windowSeconds * 1000);
+    const seconds = cfg.rateWindows * cfg.windowSeconds;
+    let r: ClientRun;
+    try {
+      r = await runClient(
+        [...base, '--rate', String(rate), '--duration', `${seconds}s`].concat(
+          ['--conns', '6', '--window', '8', '--timeout', '30s'],
+          ['--interval', `${cfg.windowSeconds}s`, '--out', outFile],
+        ),
+        { timeoutMs: (seconds + 90) * 1000 },
+      );
+    } finally {
+      clearInterval(sampler);
     }
+    if (samples.length === 0) await sampleOnce();
+    if (!r.summary) console.log(`    (no summary, exit ${r.code}): ${r.stderr.slice(-300)}`);
+    const run = JSON.parse(await readFile(outFile, 'utf8')) as RunSeries;
+    const windows = windowsOf(run, r.code, samples);
+    for (const row of windows) console.log(`  ${windowRow(row)}`);
     const cores = availableParallelism();
     const busy = windows.filter((w) => w.load > cores * 1.5).length;
     if (busy > 0) {
