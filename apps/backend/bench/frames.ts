@@ -7,12 +7,12 @@
  * Env: BENCH_CONNS (4), BENCH_FRAMES (frames per connection per round, 50000), BENCH_WINDOW
  * (pings in flight per connection, 256), BENCH_ROUNDS (3), BENCH_BIN (this build).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeFrameToBuffer, FrameDecoder, pingFrame } from '@tcpbalancer/protocol';
+import { type RunningApp, startApp } from '@tcpbalancer/test-kit';
 
 const num = (name: string, dflt: number) => Number(process.env[name] || dflt);
 const CONNS = num('BENCH_CONNS', 4);
@@ -22,22 +22,9 @@ const ROUNDS = num('BENCH_ROUNDS', 3);
 const bin = process.env.BENCH_BIN || fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const baselineBin = process.env.BENCH_BASELINE_BIN;
 
-async function start(main: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [main, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-  let buf = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const m = /"msg":"listening"/.test(buf) ? /"port":(\d+)/.exec(buf) : null;
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`backend exited ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, port };
+/** `main` on 127.0.0.1:0 through the kit: waits for `listening`, killed whatever ends this process. */
+function start(main: string): Promise<RunningApp> {
+  return startApp({ name: 'backend', main }, ['--port', '0', '--host', '127.0.0.1']);
 }
 
 /** CPU (user + system) the process has used, ms (100 Hz ticks): less noisy than a rate here. */
@@ -89,9 +76,9 @@ for (const s of servers) await round(s.port); // warm-up
 for (let r = 1; r <= ROUNDS; r++) {
   const line: string[] = [];
   for (const [i, s] of servers.entries()) {
-    const c0 = cpuMs(s.child.pid!);
+    const c0 = cpuMs(s.pid);
     const t = await round(s.port);
-    const c = cpuMs(s.child.pid!) - c0;
+    const c = cpuMs(s.pid) - c0;
     seconds[i]! += t;
     cpu[i]! += c;
     line.push(
@@ -115,5 +102,5 @@ if (builds.length > 1) {
     `ratio (this/baseline): rate ${(rates[0]! / rates[1]!).toFixed(3)} (≥ 1 faster), CPU per frame ${(perFrame[0]! / perFrame[1]!).toFixed(3)} (≤ 1 cheaper)`,
   );
 }
-for (const s of servers) s.child.kill('SIGTERM');
+for (const s of servers) await s.stop();
 process.exit(0);

@@ -11,7 +11,6 @@
  * BENCH_RESULTS_DIR: also write `backend.json` there (the repo's benchmark convention).
  * BENCH_BIN: the backend build to measure (default ../dist/main.js), e.g. an older commit's for before/after.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -22,6 +21,8 @@ import {
   type PhotoImage as CorpusImage,
   DEFAULT_PHOTO_SPEC as DEFAULT_SPEC,
   loadPhotoCorpus,
+  type RunningApp,
+  startApp,
   writeBenchResults,
 } from '@tcpbalancer/test-kit';
 import sharp from 'sharp';
@@ -70,14 +71,11 @@ async function inProcess(images: CorpusImage[], total: number): Promise<number> 
   return (performance.now() - t0) / 1000;
 }
 
-async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
+/** The backend under test through the kit: waits for `listening`, killed whatever ends this process. */
+function startBackend(): Promise<RunningApp> {
+  return startApp(
+    { name: 'backend', main: bin },
     [
-      ...(process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
-        : []),
-      bin,
       '--port',
       '0',
       '--host',
@@ -90,22 +88,11 @@ async function startBackend(): Promise<{ child: ChildProcess; port: number }> {
       String(Math.max(WINDOW, 1)),
     ],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      nodeArgs: process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+        : [],
     },
   );
-  let buf = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const m = /"msg":"listening"/.test(buf) ? /"port":(\d+)/.exec(buf) : null;
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`backend exited ${code}`)));
-  });
-  child.stdout!.resume();
-  // Never leave the backend behind, however this process ends.
-  process.once('exit', () => child.kill('SIGKILL'));
-  return { child, port };
 }
 
 /** (b) through the backend: CONNS connections, WINDOW requests in flight on each. */
@@ -178,7 +165,8 @@ async function main() {
   console.log(
     `concurrency ${CONCURRENCY}, ${CONNS} connections × ${WINDOW} in flight, ${PASSES} passes per run, ${ROUNDS} rounds\n`,
   );
-  const { child, port } = await startBackend();
+  const backend = await startBackend();
+  const { port } = backend;
   try {
     // Warm-up both paths (JIT, libvips init, page cache) without measuring.
     await inProcess(images, images.length);
@@ -222,8 +210,7 @@ async function main() {
       `\nbackend / in-process = ${ratio.toFixed(3)} (target ≥ 0.9): ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
     );
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await backend.stop();
   }
 }
 

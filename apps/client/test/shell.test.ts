@@ -16,25 +16,15 @@ const VERSION = (
   }
 ).version;
 
-/** A port nothing listens on (bound, then closed). */
+/** A dry run of the samples against a port nothing listens on, no retries, then `args`. */
+async function againstNothing(...args: string[]): Promise<string[]> {
+  const port = await freePort();
+  return ['--proxy', `127.0.0.1:${port}`, '-i', SAMPLES, '--dry-run', '--retries', '0', ...args];
+}
 
 describe('the shell (client)', () => {
   it('TCPB_MAX_CONNS=100 meant for a server no longer makes --conns 4 a usage error (issue 11)', async () => {
-    const port = await freePort();
-    const r = await runCli(
-      [
-        '--proxy',
-        `127.0.0.1:${port}`,
-        '-i',
-        SAMPLES,
-        '--dry-run',
-        '--conns',
-        '4',
-        '--retries',
-        '0',
-      ],
-      { TCPB_MAX_CONNS: '100' },
-    );
+    const r = await runCli(await againstNothing('--conns', '4'), { TCPB_MAX_CONNS: '100' });
     expect(r.code).toBe(1); // nothing to connect to: a failed run, not bad usage
     expect(r.stderr).toContain(
       'tcpbalancer-client: warning: TCPB_MAX_CONNS is no longer read here (another program gives it another meaning): use TCPB_CLIENT_MAX_CONNS\n',
@@ -42,21 +32,7 @@ describe('the shell (client)', () => {
   });
 
   it('logs go to stderr: stdout has the summary only; a suspicious --timeout is warned about', async () => {
-    const port = await freePort();
-    const r = await runCli(
-      [
-        '--proxy',
-        `127.0.0.1:${port}`,
-        '-i',
-        SAMPLES,
-        '--dry-run',
-        '--retries',
-        '0',
-        '--timeout',
-        '5',
-      ],
-      { TCPB_CLIENT_CONNS: '1' },
-    );
+    const r = await runCli(await againstNothing('--timeout', '5'), { TCPB_CLIENT_CONNS: '1' });
     expect(r.stdout).not.toContain('"level"');
     expect(r.stderr).toContain('"level"');
     expect(r.stderr).toContain(

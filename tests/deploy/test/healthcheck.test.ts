@@ -1,8 +1,14 @@
-import { type AddressInfo, createServer } from 'node:net';
+import {
+  freePort,
+  killAll,
+  type RunningApp,
+  startBackend,
+  startProxy,
+} from '@tcpbalancer/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { effective, parseHealthcheck } from './support/dockerfile.js';
 import { list, loadDockerfile, loadYamlDocuments, rec, strings } from './support/files.js';
-import { killAll, run, startApp } from './support/spawn.js';
+import { killRuns, run } from './support/run.js';
 
 // The images' HEALTHCHECK command, run for real (node -e …) against the real built apps:
 // healthy while the server runs, unhealthy once it is gone. A health check that can never
@@ -28,30 +34,21 @@ function initContainerScript(): string {
   return script;
 }
 
-afterAll(killAll);
+afterAll(async () => {
+  killRuns();
+  await killAll();
+});
+
+/** What a started app said, for a failure message. */
+const logsOf = (app: RunningApp) => [...app.stdoutLines, app.stderr].join('\n');
 
 describe('the images’ HEALTHCHECK against the real apps', () => {
   it('passes for a running backend and a proxy with a healthy upstream, fails once they stop', async () => {
-    const backend = await startApp('backend', [
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--metrics-port',
-      '0',
-    ]);
-    const proxy = await startApp('proxy', [
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--metrics-port',
-      '0',
-      '-u',
-      `127.0.0.1:${backend.port}`,
-      '--health-interval',
-      '200',
-    ]);
+    const backend = await startBackend({ extra: ['--metrics-port', '0'] });
+    const proxy = await startProxy({
+      upstreams: [backend.port],
+      extra: ['--metrics-port', '0', '--health-interval', '200'],
+    });
     const backendCheck = { TCPB_BACKEND_METRICS_PORT: String(backend.metricsPort) };
     const proxyCheck = { TCPB_PROXY_METRICS_PORT: String(proxy.metricsPort) };
     expect(await run(healthcheckArgv('backend'), backendCheck)).toBe(0);
@@ -61,7 +58,7 @@ describe('the images’ HEALTHCHECK against the real apps', () => {
       proxyCode = await run(healthcheckArgv('proxy'), proxyCheck);
       if (proxyCode !== 0) await new Promise((r) => setTimeout(r, 250));
     }
-    expect(proxyCode, proxy.output.join('\n')).toBe(0);
+    expect(proxyCode, logsOf(proxy)).toBe(0);
     // The Kubernetes Job's init container, pointed at this proxy instead of proxy:9100.
     const wait = initContainerScript().replace(
       'http://proxy:9100/',
@@ -77,22 +74,10 @@ describe('the images’ HEALTHCHECK against the real apps', () => {
 
   it('fails for a proxy that has no healthy upstream: compose starts the client only after one', async () => {
     // A port that was just free: nothing listens there.
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port: deadPort } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    const proxy = await startApp('proxy', [
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--metrics-port',
-      '0',
-      '-u',
-      `127.0.0.1:${deadPort}`,
-      '--health-interval',
-      '200',
-    ]);
+    const proxy = await startProxy({
+      upstreams: [await freePort()],
+      extra: ['--metrics-port', '0', '--health-interval', '200'],
+    });
     // Upstreams count as up until their first failed checks (--health-fall): poll, bounded.
     const env = { TCPB_PROXY_METRICS_PORT: String(proxy.metricsPort) };
     let code = await run(healthcheckArgv('proxy'), env);
@@ -100,7 +85,7 @@ describe('the images’ HEALTHCHECK against the real apps', () => {
       await new Promise((r) => setTimeout(r, 250));
       code = await run(healthcheckArgv('proxy'), env);
     }
-    expect(code, proxy.output.join('\n')).toBe(1);
+    expect(code, logsOf(proxy)).toBe(1);
     expect(await proxy.stop()).toBe(0);
   }, 30_000);
 });
