@@ -1,6 +1,14 @@
-import { ErrorCode, encodeFrameToBuffer, FrameType, PREFIX_BYTES } from '@tcpbalancer/protocol';
+import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, noise, pngBomb, type Spawned, scrape, startBackend } from './helpers.js';
+import {
+  FramePeer,
+  noise,
+  pngBomb,
+  rawPrefix,
+  type Spawned,
+  scrape,
+  startBackend,
+} from './helpers.js';
 
 let backend: Spawned;
 let good: Buffer;
@@ -9,26 +17,6 @@ beforeAll(async () => {
   backend = await startBackend(['--metrics-port', '0', '--max-frame-bytes', '2000000']);
   good = await noise(64, 48).jpeg().toBuffer();
 });
-
-function prefix(opts: {
-  magic?: number;
-  version?: number;
-  type?: number;
-  id?: number;
-  hl?: number;
-  plHi?: number;
-  plLo?: number;
-}) {
-  const b = Buffer.alloc(PREFIX_BYTES);
-  b.writeUInt16BE(opts.magic ?? 0x5442, 0);
-  b[2] = opts.version ?? 1;
-  b[3] = opts.type ?? FrameType.Request;
-  b.writeUInt32BE(opts.id ?? 1, 4);
-  b.writeUInt32BE(opts.hl ?? 0, 8);
-  b.writeUInt32BE(opts.plHi ?? 0, 12);
-  b.writeUInt32BE(opts.plLo ?? 0, 16);
-  return b;
-}
 
 describe('bad images: an error frame, and the connection stays usable', () => {
   it.each([
@@ -128,7 +116,7 @@ describe('bad frames: an error frame, then the connection is closed', () => {
       payload: good,
     });
     const c = await expectClosedWith(
-      [ok, prefix({ plHi: 0x20_0000, plLo: 0 })],
+      [ok, rawPrefix({ payloadLength: 2n ** 53n })],
       ErrorCode.FrameTooLarge,
     );
     expect(c.frames[0]!.requestId).toBe(7);
@@ -136,22 +124,19 @@ describe('bad frames: an error frame, then the connection is closed', () => {
   });
 
   it('a payload length of 2^64 − 1', async () => {
-    await expectClosedWith(
-      prefix({ plHi: 0xffff_ffff, plLo: 0xffff_ffff }),
-      ErrorCode.FrameTooLarge,
-    );
+    await expectClosedWith(rawPrefix({ payloadLength: 2n ** 64n - 1n }), ErrorCode.FrameTooLarge);
   });
 
   it('a frame over --max-frame-bytes, while the peer keeps sending its body', async () => {
     const c = await expectClosedWith(
-      [prefix({ plLo: 3_000_000 }), Buffer.alloc(1_000_000)],
+      [rawPrefix({ payloadLength: 3_000_000 }), Buffer.alloc(1_000_000)],
       ErrorCode.FrameTooLarge,
     );
     expect(c.socketError ?? c.decodeError).toBeUndefined();
   });
 
   it('a header length over 16 KiB', async () => {
-    await expectClosedWith(prefix({ hl: 100_000 }), ErrorCode.FrameTooLarge);
+    await expectClosedWith(rawPrefix({ headerLength: 100_000 }), ErrorCode.FrameTooLarge);
   });
 
   it('bad magic (an HTTP request)', async () => {
@@ -159,16 +144,16 @@ describe('bad frames: an error frame, then the connection is closed', () => {
   });
 
   it('a bad version', async () => {
-    await expectClosedWith(prefix({ version: 9 }), ErrorCode.BadVersion);
+    await expectClosedWith(rawPrefix({ version: 9 }), ErrorCode.BadVersion);
   });
 
   it('a bad frame type', async () => {
-    await expectClosedWith(prefix({ type: 77 }), ErrorCode.BadFrameType);
+    await expectClosedWith(rawPrefix({ type: 77 }), ErrorCode.BadFrameType);
   });
 
   it('a header that is not JSON', async () => {
     await expectClosedWith(
-      Buffer.concat([prefix({ hl: 5 }), Buffer.from('{oops')]),
+      Buffer.concat([rawPrefix({ headerLength: 5 }), Buffer.from('{oops')]),
       ErrorCode.BadHeader,
     );
   });

@@ -8,6 +8,7 @@ export {
   noiseImage as noise,
   pngBomb,
   type RunningApp as Spawned,
+  rawPrefix,
   solidImage as solid,
 } from '@tcpbalancer/test-kit';
 

@@ -17,6 +17,15 @@ beforeAll(async () => {
   small = await noise(64, 48).jpeg().toBuffer();
 });
 
+/** Writes `frame` to `c` one byte every `everyMs` until it is all out or `c` is closed. */
+function trickle(c: FramePeer, frame: Buffer, everyMs: number) {
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent < frame.length && !c.isClosed) c.writeRaw(frame.subarray(sent, ++sent));
+  }, everyMs);
+  return { sent: () => sent, stop: () => clearInterval(timer) };
+}
+
 describe('idle and trickle', () => {
   it('closes a silent peer after the idle timeout, saying why', async () => {
     const c = await FramePeer.connect(backend.port);
@@ -45,17 +54,14 @@ describe('idle and trickle', () => {
       header: { width: 16 },
       payload: small,
     });
-    let i = 0;
-    const timer = setInterval(() => {
-      if (i < frame.length && !c.isClosed) c.writeRaw(frame.subarray(i, ++i));
-    }, 25);
+    const trickling = trickle(c, frame, 25);
     try {
       const ms = await c.waitClosed(6000);
       expect(ms).toBeLessThan(IDLE + 2500);
-      expect(i).toBeLessThan(frame.length); // it never got to finish the frame
+      expect(trickling.sent()).toBeLessThan(frame.length); // it never got to finish the frame
       expect([ErrorCode.IdleTimeout, 'ERR_FRAME_TIMEOUT']).toContain(c.frames.at(-1)?.header.code);
     } finally {
-      clearInterval(timer);
+      trickling.stop();
     }
   });
 
@@ -70,10 +76,7 @@ describe('idle and trickle', () => {
       header: {},
       payload: small,
     });
-    let i = 0;
-    const timer = setInterval(() => {
-      if (i < frame.length && !c.isClosed) c.writeRaw(frame.subarray(i, ++i));
-    }, 40);
+    const trickling = trickle(c, frame, 40);
     try {
       const ms = await c.waitClosed(8000);
       expect(ms).toBeLessThan(5000);
@@ -82,7 +85,7 @@ describe('idle and trickle', () => {
       expect(codes).toEqual(['ERR_FRAME_TIMEOUT']);
       expect(ms).toBeGreaterThan(1000);
     } finally {
-      clearInterval(timer);
+      trickling.stop();
     }
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, sleep, waitFor } from './helpers/clients.js';
 import { connectionLogs } from './helpers/proxy.js';
@@ -6,6 +6,15 @@ import { blackholePort, deadPort, startServer } from './helpers/servers.js';
 
 const cleanup = testCleanup();
 const { proxy, echo } = cleanup;
+
+/** A port whose connects hang, closed after the test; the test is skipped where none can be made. */
+async function blackhole(ctx: TestContext) {
+  const hole = await blackholePort();
+  // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
+  if (!hole) return ctx.skip();
+  cleanup.defer(() => hole.close());
+  return hole;
+}
 
 describe('connect failures', () => {
   it('fails over to the next upstream; every client is served; the dead one is counted and taken out', async () => {
@@ -30,10 +39,7 @@ describe('connect failures', () => {
   });
 
   it('a connect timeout counts as a failure and moves on', async (ctx) => {
-    const hole = await blackholePort();
-    // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
-    if (!hole) return ctx.skip();
-    cleanup.defer(() => hole.close());
+    const hole = await blackhole(ctx);
     const live = await echo();
     const p = await proxy([`127.0.0.1:${hole.port}`, `127.0.0.1:${live.port}`], {
       connectTimeout: 300,
@@ -51,10 +57,7 @@ describe('connect failures', () => {
   });
 
   it('a client reset while the upstream connect is pending cancels the attempt at once', async (ctx) => {
-    const hole = await blackholePort();
-    // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
-    if (!hole) return ctx.skip();
-    cleanup.defer(() => hole.close());
+    const hole = await blackhole(ctx);
     const p = await proxy([`127.0.0.1:${hole.port}`], { connectTimeout: 10_000 });
     const s = await connectTo(p.port);
     await waitFor(() => p.proxy.stats().upstreams[0]?.active === 1, 'the connect attempt');
@@ -67,10 +70,7 @@ describe('connect failures', () => {
   });
 
   it('client bytes sent while the upstream connect is pending are buffered only up to a bound', async (ctx) => {
-    const hole = await blackholePort();
-    // Without python3 nothing here can hang a connect on loopback: say so, don't pass silently.
-    if (!hole) return ctx.skip();
-    cleanup.defer(() => hole.close());
+    const hole = await blackhole(ctx);
     const p = await proxy([`127.0.0.1:${hole.port}`], { connectTimeout: 10_000 });
     const s = await connectTo(p.port);
     let written = 0;

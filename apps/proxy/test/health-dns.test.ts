@@ -60,8 +60,7 @@ describe('active health checks', () => {
   });
 
   it('passive: consecutive connect failures take an upstream out until checks pass again', async () => {
-    const good = await startEchoServer();
-    cleanup.defer(() => good.close());
+    const good = await cleanup.echo();
     let flaky: TestServer | undefined = await startEchoServer();
     const flakyPort = flaky.port;
     await flaky.close();

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, sleep, waitFor } from './helpers/clients.js';
-import { connectionLogs } from './helpers/proxy.js';
+import { connectionLogs, type RunningProxy } from './helpers/proxy.js';
 import { deadPort, startEchoServer, type TestServer } from './helpers/servers.js';
 
 const cleanup = testCleanup();
 const { proxy } = cleanup;
+/** Runs health checks until the proxy's first upstream is marked down. */
+async function checkedDown(p: RunningProxy): Promise<void> {
+  await waitFor(async () => {
+    await p.proxy.health.checkAll();
+    return p.proxy.stats().upstreams[0]?.state === 'down';
+  }, 'down');
+}
 /** An echo server that can go away and come back on the same port. */
 async function restartable(): Promise<{
   readonly port: number;
@@ -147,8 +154,7 @@ describe('the wait queue: an outage of the only upstream', () => {
   });
 
   it('a drain closes the queue first: held clients are closed at once, open ones finish', async () => {
-    const live = await startEchoServer();
-    cleanup.defer(() => live.close());
+    const live = await cleanup.echo();
     const p = await proxy([`127.0.0.1:${live.port}`], {
       queueTimeout: 10_000,
       upstreamMaxConns: 1,
@@ -176,8 +182,7 @@ describe('the wait queue: an outage of the only upstream', () => {
 
 describe('the wait queue: upstreams at their limit (--upstream-max-conns)', () => {
   it('a connection waits for a slot and gets the next one freed, in arrival order', async () => {
-    const live = await startEchoServer();
-    cleanup.defer(() => live.close());
+    const live = await cleanup.echo();
     const p = await proxy([`127.0.0.1:${live.port}`], {
       upstreamMaxConns: 1,
       queueTimeout: 5000,
@@ -205,8 +210,7 @@ describe('the wait queue: upstreams at their limit (--upstream-max-conns)', () =
 describe('the fast path and recovery', () => {
   it('with another upstream up, nothing waits: no queueing, no added latency', async () => {
     const a = await restartable();
-    const b = await startEchoServer();
-    cleanup.defer(() => b.close());
+    const b = await cleanup.echo();
     const p = await proxy([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], {
       healthInterval: 60_000,
       healthFall: 1,
@@ -222,8 +226,7 @@ describe('the fast path and recovery', () => {
 
   it('a down upstream is checked every --health-downinter, not every --health-interval', async () => {
     const up = await restartable();
-    const other = await startEchoServer();
-    cleanup.defer(() => other.close());
+    const other = await cleanup.echo();
     const p = await proxy([`127.0.0.1:${up.port}`, `127.0.0.1:${other.port}`], {
       healthInterval: 5000,
       healthDownInterval: 100,
@@ -232,10 +235,7 @@ describe('the fast path and recovery', () => {
       healthRise: 2,
     });
     await up.stop();
-    await waitFor(async () => {
-      await p.proxy.health.checkAll();
-      return p.proxy.stats().upstreams[0]?.state === 'down';
-    }, 'down');
+    await checkedDown(p);
     const backAt = await up.start();
     await waitFor(() => p.proxy.stats().upstreams[0]?.state === 'up', 'back up', 3000);
     // rise 2: one downinter (100 ms) to the first pass, one fastinter (50 ms) to the second.
@@ -253,10 +253,7 @@ describe('the fast path and recovery', () => {
       queueTimeout: 5000,
     });
     await up.stop();
-    await waitFor(async () => {
-      await p.proxy.health.checkAll();
-      return p.proxy.stats().upstreams[0]?.state === 'down';
-    }, 'down');
+    await checkedDown(p);
     const client = served(p.port, 'waiting');
     await waitFor(() => p.proxy.stats().connections.queued === 1, 'held');
     await up.start();
@@ -267,8 +264,7 @@ describe('the fast path and recovery', () => {
   });
 
   it('a new address from DNS starts as checking, and its first check decides', async () => {
-    const a = await startEchoServer();
-    cleanup.defer(() => a.close());
+    const a = await cleanup.echo();
     let answer = [{ address: '127.0.0.1', family: 4 }];
     const p = await proxy(
       [`names.test:${a.port}`],
@@ -288,8 +284,7 @@ describe('the fast path and recovery', () => {
 
 describe('DNS failures are reported, not repeated', () => {
   it('a name that does not resolve: one warning with the cause, then no more for a while', async () => {
-    const a = await startEchoServer();
-    cleanup.defer(() => a.close());
+    const a = await cleanup.echo();
     const resolver = async (host: string) => {
       if (host === 'nowhere.invalid')
         throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.invalid'), {
