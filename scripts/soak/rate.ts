@@ -5,10 +5,10 @@
  * `--out`) gives each window's counts and percentiles, so no window starts cold and no
  * connection set-up falls between windows (issue 16).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { type ClientRun, freePort, makeImage, runClient } from '@tcpbalancer/test-kit';
+import { type ClientRun, freePort, makePhotoFolder, runClient } from '@tcpbalancer/test-kit';
 import type { SoakConfig } from './config.js';
 import {
   type Check,
@@ -34,16 +34,6 @@ interface Window {
   readonly max: number;
   readonly proxyRss: number;
   readonly backRss: number;
-}
-
-/** Twelve mid-size images: 1024×768 JPEGs, 512×384 PNGs with alpha, 800×600 WebPs. */
-async function makeRateCorpus(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (let i = 0; i < 4; i++) {
-    await writeFile(join(dir, `photo-${i}.jpg`), await makeImage('jpeg', 1024, 768, 11 + 2 * i));
-    await writeFile(join(dir, `badge-${i}.png`), await makeImage('png', 512, 384, 20 + 2 * i));
-    await writeFile(join(dir, `shot-${i}.webp`), await makeImage('webp', 800, 600, 31 + 2 * i));
-  }
 }
 
 /** The columns of the client's `--out` series that a window needs (see the client README). */
@@ -182,7 +172,7 @@ export async function phaseRate(
     `\n== rate: capacity, then ${cfg.rateWindows} × ${cfg.windowSeconds}s at ${Math.round(cfg.rateFraction * 100)} % of it`,
   );
   const input = join(work, 'corpus');
-  await makeRateCorpus(input);
+  await makePhotoFolder(input);
   const { backends, proxy, port } = await startSystem(logDir);
   const base = ['--proxy', `127.0.0.1:${port}`, '--input', input, '--width', '320'];
   base.push('--height', '240', '--json', '--log-level', 'warn');

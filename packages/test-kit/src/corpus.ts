@@ -90,6 +90,22 @@ export function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), `tcpb-${prefix}-`));
 }
 
+/**
+ * Twelve mid-size images, like a photo folder: four each of 1024×768 JPEG (`photo-<i>.jpg`),
+ * 512×384 PNG with alpha (`badge-<i>.png`) and 800×600 WebP (`shot-<i>.webp`), written into
+ * `dir`; `seed` varies the noise. What a rate or throughput run sends (the soak's rate phase, the
+ * system bench): big enough that resizing, not framing, dominates.
+ */
+export async function makePhotoFolder(dir: string, seed = 11): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < 4; i++) {
+    const s = seed + 2 * i;
+    await writeFile(path.join(dir, `photo-${i}.jpg`), await makeImage('jpeg', 1024, 768, s));
+    await writeFile(path.join(dir, `badge-${i}.png`), await makeImage('png', 512, 384, s + 9));
+    await writeFile(path.join(dir, `shot-${i}.webp`), await makeImage('webp', 800, 600, s + 20));
+  }
+}
+
 export interface CorpusOptions {
   readonly seed?: number;
   /** Every fifth image in `sub/` (default true). */

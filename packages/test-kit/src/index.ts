@@ -25,6 +25,7 @@ export {
   makeCorpus,
   makeImage,
   makeMixedDir,
+  makePhotoFolder,
   noiseImage,
   solidImage,
   tempDir,

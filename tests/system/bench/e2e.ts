@@ -7,14 +7,14 @@
  * BENCH_RESULTS_DIR set, writes $BENCH_RESULTS_DIR/system.json in the shared bench format.
  * Scale with BENCH_SECONDS (default 8 per scenario) and BENCH_ROUNDS (default 2, interleaved). Run: npm run bench -w @tcpbalancer/tests-system
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type BenchRow,
   type ClientSummary,
   killAll,
-  makeImage,
+  makePhotoFolder,
   type RunningApp,
   runClient,
   startBackend,
@@ -32,19 +32,6 @@ interface Row extends BenchRow {
   readonly ours: number;
   readonly baseline: number;
   readonly ratio: number;
-}
-
-async function corpus(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  // A small mixed set, like a photo folder: JPEG 1024×768, PNG 512×384 with alpha, WebP 800×600.
-  for (let i = 0; i < 4; i++) {
-    await writeFile(path.join(dir, `photo-${i}.jpg`), await makeImage('jpeg', 1024, 768, 500 + i));
-    await writeFile(
-      path.join(dir, `badge-${i}.png`),
-      await makeImage('png', 512, 384, 600 + i * 2),
-    );
-    await writeFile(path.join(dir, `shot-${i}.webp`), await makeImage('webp', 800, 600, 700 + i));
-  }
 }
 
 async function load(port: number, input: string, conns: number): Promise<ClientSummary> {
@@ -82,7 +69,8 @@ async function load(port: number, input: string, conns: number): Promise<ClientS
 async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'tcpb-bench-e2e-'));
   const input = path.join(work, 'in');
-  await corpus(input);
+  // A small mixed set, like a photo folder.
+  await makePhotoFolder(input, 500);
   let backends: RunningApp[] = [];
   try {
     backends = await Promise.all([1, 2, 3].map((i) => startBackend({ name: `b${i}` })));

@@ -228,51 +228,31 @@ describe('hostile input → backend', () => {
       '{"a":1}}',
     ];
     await underAttack(target(64), async () => {
+      /** One frame of `json` as the header (as is) and `payload`: answered with a request error. */
+      const refused = async (label: string, requestId: number, json: Buffer, payload: Buffer) => {
+        const peer = await FramePeer.connect(backend.port);
+        try {
+          const prefix = rawPrefix({
+            requestId,
+            headerLength: json.length,
+            payloadLength: payload.length,
+          });
+          peer.writeRaw(Buffer.concat([prefix, json, payload]));
+          await peer.waitFor(() => peer.closed || peer.frames.length > 0, 10_000);
+          const f = peer.frames[0];
+          expect(f?.type, `${label} → ${JSON.stringify(f?.header)}`).toBe(FrameType.Error);
+          expect(['ERR_BAD_REQUEST', 'ERR_BAD_HEADER']).toContain(f?.header.code);
+        } finally {
+          peer.destroy();
+        }
+      };
+      // Bypass the encoder's own checks: write the JSON as is.
       for (const header of badFields) {
-        const peer = await FramePeer.connect(backend.port);
-        try {
-          // Bypass the encoder's own checks: write the JSON as is.
-          const json = Buffer.from(JSON.stringify(header));
-          const frame = Buffer.concat([
-            rawPrefix({
-              requestId: 7,
-              headerLength: json.length,
-              payloadLength: canaryImage.length,
-            }),
-            json,
-            canaryImage,
-          ]);
-          peer.writeRaw(frame);
-          await peer.waitFor(() => peer.closed || peer.frames.length > 0, 10_000);
-          const f = peer.frames[0];
-          expect(f?.type, `${JSON.stringify(header)} → ${JSON.stringify(f?.header)}`).toBe(
-            FrameType.Error,
-          );
-          expect(['ERR_BAD_REQUEST', 'ERR_BAD_HEADER']).toContain(f?.header.code);
-        } finally {
-          peer.destroy();
-        }
+        const json = Buffer.from(JSON.stringify(header));
+        await refused(JSON.stringify(header), 7, json, canaryImage);
       }
-      for (const text of badJson) {
-        const peer = await FramePeer.connect(backend.port);
-        try {
-          const json = Buffer.from(text, 'utf8');
-          peer.writeRaw(
-            Buffer.concat([
-              rawPrefix({ requestId: 9, headerLength: json.length, payloadLength: 0 }),
-              json,
-            ]),
-          );
-          await peer.waitFor(() => peer.closed || peer.frames.length > 0, 10_000);
-          const f = peer.frames[0];
-          expect(f?.type, `${JSON.stringify(text)} → ${JSON.stringify(f?.header)}`).toBe(
-            FrameType.Error,
-          );
-          expect(['ERR_BAD_REQUEST', 'ERR_BAD_HEADER']).toContain(f?.header.code);
-        } finally {
-          peer.destroy();
-        }
-      }
+      for (const text of badJson)
+        await refused(JSON.stringify(text), 9, Buffer.from(text, 'utf8'), Buffer.alloc(0));
       // Invalid UTF-8 in the header.
       const peer = await FramePeer.connect(backend.port);
       const bad = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]);
