@@ -18,9 +18,9 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@tcpbalancer/test-kit';
+import { printHeaderAndExit } from './lib/usage.js';
 
 interface Workspace {
   readonly short: string;
@@ -68,13 +68,7 @@ const { values: flags } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (flags.help) {
-  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .slice(0, 15);
-  console.log(text.join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+if (flags.help) printHeaderAndExit(import.meta.url);
 const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : undefined;
 const selected = WORKSPACES.filter((w) => !only || only.has(w.short) || only.has(w.name));
 

@@ -26,12 +26,12 @@
 // Needs the built apps (apps/*/dist). Exit 0 only if every phase passed.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BINS, killAll, waitForBuilt } from '@tcpbalancer/test-kit';
+import { printHeaderAndExit } from './lib/usage.js';
 import { soakConfig } from './soak/config.js';
 import { phaseHold } from './soak/hold.js';
 import { phaseRate } from './soak/rate.js';
@@ -45,13 +45,7 @@ const { values: flags } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (flags.help) {
-  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .slice(0, 27);
-  console.log(text.join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+if (flags.help) printHeaderAndExit(import.meta.url);
 const cfg = soakConfig(process.env, flags.quick === true);
 const phases = String(flags.phases)
   .split(',')

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { occupiedPort } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, killAll, startBackend } from './helpers.js';
 
@@ -25,18 +25,11 @@ function run(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-function occupy(): Promise<Server> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 describe('the shell (backend)', () => {
   it('a port in use is one line on stderr and exit 2, no error JSON line, no stack', async () => {
-    const busy = await occupy();
+    const busy = await occupiedPort();
     try {
-      const port = (busy.address() as { port: number }).port;
+      const { port } = busy;
       const r = run(['--port', String(port), '--host', '127.0.0.1']);
       expect(r.status).toBe(2);
       expect(r.stderr).toBe(
@@ -44,7 +37,7 @@ describe('the shell (backend)', () => {
       );
       expect(r.stdout).not.toMatch(/"level":(50|60)|stack/);
     } finally {
-      busy.close();
+      await busy.close();
     }
   });
 

@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { BINS } from '@tcpbalancer/test-kit';
+import { BINS, occupiedPort } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTo, sleep } from './helpers/clients.js';
 import { startSinkServer } from './helpers/servers.js';
@@ -19,18 +18,11 @@ const VERSION = (
   }
 ).version;
 
-function occupy(): Promise<Server> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 describe('the shell: start-up errors', () => {
   it('a port in use is one line on stderr and exit 2, no fatal JSON line, no stack', async () => {
-    const busy = await occupy();
+    const busy = await occupiedPort();
     try {
-      const port = (busy.address() as { port: number }).port;
+      const { port } = busy;
       const r = await runProxy(['-p', String(port), '--host', '127.0.0.1', '-u', '127.0.0.1:1']);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(
@@ -38,19 +30,19 @@ describe('the shell: start-up errors', () => {
       );
       expect(r.stdout).not.toMatch(/"level":60|stack/);
     } finally {
-      busy.close();
+      await busy.close();
     }
   });
 
   it('a metrics port in use says which port', async () => {
-    const busy = await occupy();
+    const busy = await occupiedPort();
     try {
-      const port = (busy.address() as { port: number }).port;
+      const { port } = busy;
       const r = await runProxy(inFrontOf('127.0.0.1:1', '--metrics-port', String(port)));
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
     } finally {
-      busy.close();
+      await busy.close();
     }
   });
 

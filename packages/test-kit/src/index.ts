@@ -50,6 +50,7 @@ export {
   collectUntilClose,
   connect,
   freePort,
+  occupiedPort,
   waitForPort,
 } from './net.js';
 export { type AppName, BINS, REPO_ROOT, SAMPLES_DIR } from './paths.js';

@@ -13,6 +13,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/** A port something listens on, for "port in use" tests; `close()` frees it. */
+export async function occupiedPort(
+  host = '127.0.0.1',
+): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const srv = net.createServer((s) => s.destroy());
+  srv.on('error', () => {});
+  srv.listen(0, host);
+  await once(srv, 'listening');
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}
+
 /**
  * Connects to host:port (half-open allowed, no Nagle). The 'error' listener is on in the tick
  * the socket exists; after the connect a no-op one stays, so a later reset cannot crash a test.
