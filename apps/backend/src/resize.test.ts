@@ -7,31 +7,32 @@ const meta = (width: number, height: number, orientation = 1) =>
   ({ width, height, orientation }) as Metadata;
 
 describe('plannedSize', () => {
-  it('follows sharp for every fit', () => {
-    const m = meta(400, 300);
-    expect(plannedSize(m, { width: 100, height: 100, fit: 'cover' })).toEqual({
-      width: 100,
-      height: 100,
-    });
-    expect(plannedSize(m, { width: 100, height: 100, fit: 'contain' })).toEqual({
-      width: 100,
-      height: 100,
-    });
-    expect(plannedSize(m, { width: 100, height: 100, fit: 'fill' })).toEqual({
-      width: 100,
-      height: 100,
-    });
-    expect(plannedSize(m, { width: 100, height: 100, fit: 'inside' })).toEqual({
-      width: 100,
-      height: 75,
-    });
-    expect(plannedSize(m, { width: 100, height: 100, fit: 'outside' })).toEqual({
-      width: 133,
-      height: 100,
-    });
-    expect(plannedSize(m, { width: 200 })).toEqual({ width: 200, height: 150 });
-    expect(plannedSize(m, { height: 150 })).toEqual({ width: 200, height: 150 });
-    expect(plannedSize(m, {})).toEqual({ width: 400, height: 300 });
+  it.each([
+    [
+      { width: 100, height: 100, fit: 'cover' },
+      { width: 100, height: 100 },
+    ],
+    [
+      { width: 100, height: 100, fit: 'contain' },
+      { width: 100, height: 100 },
+    ],
+    [
+      { width: 100, height: 100, fit: 'fill' },
+      { width: 100, height: 100 },
+    ],
+    [
+      { width: 100, height: 100, fit: 'inside' },
+      { width: 100, height: 75 },
+    ],
+    [
+      { width: 100, height: 100, fit: 'outside' },
+      { width: 133, height: 100 },
+    ],
+    [{ width: 200 }, { width: 200, height: 150 }],
+    [{ height: 150 }, { width: 200, height: 150 }],
+    [{}, { width: 400, height: 300 }],
+  ] as const)('follows sharp for 400×300 asked %o', (req, planned) => {
+    expect(plannedSize(meta(400, 300), req)).toEqual(planned);
   });
 
   it('swaps the axes for EXIF orientations 5–8', () => {
@@ -41,18 +42,17 @@ describe('plannedSize', () => {
 });
 
 describe('classify', () => {
-  it('maps sharp messages to stable codes', () => {
-    expect(classify(new Error('Input image exceeds pixel limit')).code).toBe('ERR_PIXEL_LIMIT');
-    expect(classify(new Error('Input buffer contains unsupported image format')).code).toBe(
-      'ERR_IMAGE_UNSUPPORTED',
-    );
-    expect(classify(new Error('VipsJpeg: premature end of JPEG image')).code).toBe(
-      'ERR_IMAGE_CORRUPT',
-    );
-    expect(classify(new Error('timeout: 10% complete')).code).toBe('ERR_IMAGE_TIMEOUT');
-    expect(classify(new Error('Processed image is too large for the JPEG format')).code).toBe(
-      'ERR_BAD_REQUEST',
-    );
+  it.each([
+    ['Input image exceeds pixel limit', 'ERR_PIXEL_LIMIT'],
+    ['Input buffer contains unsupported image format', 'ERR_IMAGE_UNSUPPORTED'],
+    ['VipsJpeg: premature end of JPEG image', 'ERR_IMAGE_CORRUPT'],
+    ['timeout: 10% complete', 'ERR_IMAGE_TIMEOUT'],
+    ['Processed image is too large for the JPEG format', 'ERR_BAD_REQUEST'],
+  ])('maps the sharp message %j to %s', (message, code) => {
+    expect(classify(new Error(message)).code).toBe(code);
+  });
+
+  it('passes its own errors through', () => {
     const own = new ImageError('ERR_PIXEL_LIMIT', 'x');
     expect(classify(own)).toBe(own);
   });
