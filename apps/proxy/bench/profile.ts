@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@tcpbalancer/test-kit';
-import { killChildren, proxyArgs, spawnPinned } from './lib/proc.js';
+import { proxyArgs, runBench, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -138,9 +138,4 @@ async function main(): Promise<void> {
   console.log(`profiles in ${dir}`);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => killChildren());
+runBench(main);

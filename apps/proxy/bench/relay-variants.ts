@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, killChildren, spawnPinned } from './lib/proc.js';
+import { cpuSeconds, runBench, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const node = process.execPath;
@@ -68,9 +68,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => killChildren());
+runBench(main);

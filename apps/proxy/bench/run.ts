@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { type BenchRow, freePort, waitForPort, writeBenchResults } from '@tcpbalancer/test-kit';
 import {
   type Child,
-  killChildren,
   proxyArgs,
+  runBench,
   spawnPinned,
   treeCpuSeconds,
   treeRssBytes,
@@ -557,9 +557,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => killChildren());
+runBench(main);

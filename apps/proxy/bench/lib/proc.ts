@@ -82,6 +82,19 @@ export function killChildren(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
+/**
+ * Runs a bench's `main`: an error is printed and makes the exit code 1, and whatever was
+ * spawned is killed either way (a bench must never leave a pinned proxy behind).
+ */
+export function runBench(main: () => Promise<void>): void {
+  main()
+    .catch((err) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(() => killChildren());
+}
+
 /** Spawns `cmd args` pinned to `cpu` with taskset. */
 export function spawnPinned(
   cpu: number,
