@@ -10,13 +10,13 @@
  * With BENCH_RESULTS_DIR set, the figures also go to $BENCH_RESULTS_DIR/client.json
  * ({ workspace, rows: [{ scenario, unit, ours, baseline, ratio, target }] }).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeBenchResults } from '@tcpbalancer/test-kit';
+import { type RunningApp, startApp, writeBenchResults } from '@tcpbalancer/test-kit';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { parseConfig, runClient, type Summary } from '../src/index.js';
@@ -49,40 +49,19 @@ function procCpuSeconds(pid: number): number {
 
 const INSTANT_BACKEND = path.resolve(here, 'instant-backend.ts');
 
-function startBackend(instant = false): Promise<{ child: ChildProcess; port: number }> {
-  const args = instant
-    ? ['--import', 'tsx', INSTANT_BACKEND]
-    : [
-        BACKEND_MAIN,
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--name',
-        'bench',
-        '--log-level',
-        'info',
-      ];
-  const child = hasTaskset()
-    ? spawn('taskset', ['-c', BACKEND_CORE, process.execPath, ...args], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m =
-        /"port":(\d+)[^\n]*"msg":"listening"/.exec(buf) ??
-        /"msg":"listening","port":(\d+)/.exec(buf);
-      if (m) {
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve({ child, port: Number(m[1]) });
-      }
+/** The real backend (or the instant one) through the kit, pinned to its own core when possible. */
+function startBackend(instant = false): Promise<RunningApp> {
+  const pinned = hasTaskset() ? { cpus: BACKEND_CORE } : {};
+  if (instant)
+    return startApp({ name: 'instant-backend', main: INSTANT_BACKEND }, [], {
+      nodeArgs: ['--import', 'tsx'],
+      ...pinned,
     });
-    child.on('exit', (code) => reject(new Error(`backend exited ${code}`)));
-  });
+  return startApp(
+    { name: 'backend', main: BACKEND_MAIN },
+    ['--port', '0', '--host', '127.0.0.1', '--name', 'bench', '--log-level', 'info'],
+    pinned,
+  );
 }
 
 interface Result {
@@ -140,7 +119,7 @@ async function main(): Promise<void> {
         .jpeg()
         .toBuffer(),
     );
-    const pid = backend.child.pid!;
+    const pid = backend.pid;
     // Warm-up (JIT, sharp's first calls), not reported.
     await scenario('warmup', backend.port, pid, work, 8, WARMUP_SECONDS);
     const results = [
@@ -150,12 +129,10 @@ async function main(): Promise<void> {
     // The generator's own ceiling: the same run against a server that costs nothing.
     const instant = await startBackend(true);
     try {
-      await scenario('warmup', instant.port, instant.child.pid!, work, 8, WARMUP_SECONDS);
-      results.push(
-        await scenario('64 conns, instant server', instant.port, instant.child.pid!, work, 64),
-      );
+      await scenario('warmup', instant.port, instant.pid, work, 8, WARMUP_SECONDS);
+      results.push(await scenario('64 conns, instant server', instant.port, instant.pid, work, 64));
     } finally {
-      instant.child.kill('SIGTERM');
+      await instant.stop();
     }
     console.log(
       `client on core ${CLIENT_CORE}, backend on core ${BACKEND_CORE}, dry-run, ${SECONDS} s each, window 4`,
@@ -232,7 +209,7 @@ async function main(): Promise<void> {
         : 'the client is the busier side: the generator may be the bottleneck',
     );
   } finally {
-    backend.child.kill('SIGTERM');
+    await backend.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -56,6 +56,8 @@ export interface SpawnOptions {
   readonly timeoutMs?: number;
   /** Run under `sh -c 'ulimit -n N; exec node …'`. */
   readonly ulimitNofile?: number;
+  /** Pinned to these CPUs (`taskset -c`, Linux): a bench keeps the program off its own core. */
+  readonly cpus?: string;
   readonly cwd?: string;
   /** Node's own flags, before the entry point (`--heapsnapshot-signal=SIGUSR2`, `--import tsx`). */
   readonly nodeArgs?: readonly string[];
@@ -115,9 +117,11 @@ function spawnNode(main: string, args: readonly string[], opts: SpawnOptions): C
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
   };
-  if (opts.ulimitNofile === undefined) return spawn(process.execPath, nodeArgs, common);
+  const [cmd, ...pre] =
+    opts.cpus === undefined ? [process.execPath] : ['taskset', '-c', opts.cpus, process.execPath];
+  if (opts.ulimitNofile === undefined) return spawn(cmd as string, [...pre, ...nodeArgs], common);
   const script = `ulimit -n ${opts.ulimitNofile} && exec "$0" "$@"`;
-  return spawn('sh', ['-c', script, process.execPath, ...nodeArgs], common);
+  return spawn('sh', ['-c', script, cmd as string, ...pre, ...nodeArgs], common);
 }
 
 function tail(app: RunningApp): string {
