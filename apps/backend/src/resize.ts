@@ -173,16 +173,26 @@ function checkOutput(
   }
 }
 
+/**
+ * What `req` will make of `input`, known before any pixel work: probed (header only), sized,
+ * formatted and checked against the limits. Both the dry run and the resize start here, so a
+ * dry run refuses exactly what the resize would.
+ */
+async function plan(input: Buffer, req: ResizeRequestHeader, limits: ResizeLimits) {
+  const meta = await probe(input, limits);
+  const size = plannedSize(meta, req);
+  const format = plannedFormat(meta, req);
+  checkOutput(size, format, limits);
+  return { meta, size, format };
+}
+
 /** Dry run: the answer's shape from the header alone, no pixel work. */
 export async function dryRun(
   input: Buffer,
   req: ResizeRequestHeader,
   limits: ResizeLimits,
 ): Promise<ResizeOutput> {
-  const meta = await probe(input, limits);
-  const size = plannedSize(meta, req);
-  const format = plannedFormat(meta, req);
-  checkOutput(size, format, limits);
+  const { size, format } = await plan(input, req, limits);
   return { data: Buffer.alloc(0), ...size, format };
 }
 
@@ -207,9 +217,7 @@ export async function resize(
   req: ResizeRequestHeader,
   limits: ResizeLimits,
 ): Promise<ResizeOutput> {
-  const meta = await probe(input, limits);
-  const format = plannedFormat(meta, req);
-  checkOutput(plannedSize(meta, req), format, limits);
+  const { meta, format } = await plan(input, req, limits);
   // sharp's deadline is in whole seconds: --resize-timeout is rounded up to one.
   const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
   const started = performance.now();
