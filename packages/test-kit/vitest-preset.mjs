@@ -15,3 +15,21 @@ export function withSourceConditions(config) {
     },
   };
 }
+
+/**
+ * A workspace whose tests sit in `src/**` and `test/**` and talk to real sockets and processes:
+ * 30 s per test, 15 s per hook (a loaded 2-core machine), the source conditions, and `test`
+ * settings of its own over those.
+ *
+ * @param {import('vitest/config').UserConfig['test']} [test]
+ */
+export function workspaceTests(test = {}) {
+  return withSourceConditions({
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 15_000,
+      ...test,
+    },
+  });
+}

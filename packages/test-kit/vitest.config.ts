@@ -1,12 +1,4 @@
-import { withSourceConditions } from '@tcpbalancer/test-kit/vitest-preset';
+import { workspaceTests } from '@tcpbalancer/test-kit/vitest-preset';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig(
-  withSourceConditions({
-    test: {
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 30_000,
-      hookTimeout: 15_000,
-    },
-  }),
-);
+export default defineConfig(workspaceTests());
