@@ -1,7 +1,7 @@
 import type { ListenerStats } from './listener.js';
 import { type QueueStats, queueStats, type UpstreamStats } from './pool-runtime.js';
 import type { ProcessStats } from './process-stats.js';
-import type { Service } from './service.js';
+import type { Service, ServiceStats } from './service.js';
 
 /** What `GET /api/state` returns, and what the dashboard and `ctl list` read. */
 export interface AdminState {
@@ -10,12 +10,8 @@ export interface AdminState {
   readonly draining: boolean;
   /** Worker processes the numbers add up over (1 without --workers). */
   readonly workers: number;
-  readonly connections: {
-    readonly active: number;
-    readonly total: number;
-    readonly refused: number;
-    readonly queued: number;
-  };
+  /** The service's connection counts (bytes buffered are not part of the admin view). */
+  readonly connections: Omit<ServiceStats['connections'], 'buffered'>;
   readonly listeners: readonly ListenerStats[];
   readonly pools: readonly PoolState[];
   /** One per process serving connections (each worker; or the one process). */
