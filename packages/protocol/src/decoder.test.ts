@@ -2,17 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from './decoder.js';
 import { encodeFrameToBuffer } from './encode.js';
-import {
-  BadFrameTypeError,
-  BadHeaderError,
-  BadMagicError,
-  BadVersionError,
-  DecoderClosedError,
-  FrameTooLargeError,
-  ProtocolError,
-  TruncatedFrameError,
-} from './errors.js';
+import * as errors from './errors.js';
 import { type Frame, FrameType, PREFIX_BYTES } from './frame.js';
+import { pingFrame } from './messages.js';
 
 const jsonValue = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<unknown>;
 const frameArb: fc.Arbitrary<Frame> = fc.record({
@@ -124,12 +116,7 @@ describe('FrameDecoder', () => {
   });
 
   it('sends an empty header as zero bytes and reads it back as {}', () => {
-    const wire = encodeFrameToBuffer({
-      type: FrameType.Ping,
-      requestId: 9,
-      header: {},
-      payload: Buffer.alloc(0),
-    });
+    const wire = encodeFrameToBuffer(pingFrame(9));
     expect(wire.length).toBe(PREFIX_BYTES);
     expect(new FrameDecoder().push(wire)).toEqual([
       { type: FrameType.Ping, requestId: 9, header: {}, payload: Buffer.alloc(0) },
@@ -149,19 +136,19 @@ describe('FrameDecoder', () => {
           return e;
         }
       })();
-      expect(err).toBeInstanceOf(FrameTooLargeError);
-      expect((err as FrameTooLargeError).code).toBe('ERR_FRAME_TOO_LARGE');
-      expect((err as FrameTooLargeError).field).toBe('payload');
+      expect(err).toBeInstanceOf(errors.FrameTooLargeError);
+      expect((err as errors.FrameTooLargeError).code).toBe('ERR_FRAME_TOO_LARGE');
+      expect((err as errors.FrameTooLargeError).field).toBe('payload');
       expect(dec.allocatedBytes).toBe(PREFIX_BYTES);
     }
   });
 
   it('checks header, payload and whole-frame limits', () => {
     expect(() => new FrameDecoder({ maxHeaderBytes: 10 }).push(prefix({ hl: 11 }))).toThrow(
-      FrameTooLargeError,
+      errors.FrameTooLargeError,
     );
     expect(() => new FrameDecoder({ maxPayloadBytes: 10 }).push(prefix({ plLo: 11 }))).toThrow(
-      FrameTooLargeError,
+      errors.FrameTooLargeError,
     );
     const dec = new FrameDecoder({ maxFrameBytes: PREFIX_BYTES + 10 });
     expect(() => dec.push(prefix({ hl: 5, plLo: 6 }))).toThrow(/frame length 31/);
@@ -189,21 +176,23 @@ describe('FrameDecoder', () => {
 
   it('rejects bad magic at the first byte (an HTTP request is answered at once)', () => {
     const dec = new FrameDecoder();
-    expect(() => dec.push(Buffer.from('G'))).toThrow(BadMagicError);
-    expect(() => dec.push(Buffer.from('ET'))).toThrow(DecoderClosedError);
+    expect(() => dec.push(Buffer.from('G'))).toThrow(errors.BadMagicError);
+    expect(() => dec.push(Buffer.from('ET'))).toThrow(errors.DecoderClosedError);
     expect(() => new FrameDecoder().push(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toThrow(
-      BadMagicError,
+      errors.BadMagicError,
     );
-    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x43]))).toThrow(BadMagicError);
+    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x43]))).toThrow(errors.BadMagicError);
   });
 
   it('rejects a bad version and a bad frame type early', () => {
-    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x42, 2]))).toThrow(BadVersionError);
-    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x42, 1, 0]))).toThrow(
-      BadFrameTypeError,
+    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x42, 2]))).toThrow(
+      errors.BadVersionError,
     );
-    expect(() => new FrameDecoder().push(prefix({ type: 6 }))).toThrow(BadFrameTypeError);
-    expect(() => new FrameDecoder().push(prefix({ version: 0 }))).toThrow(BadVersionError);
+    expect(() => new FrameDecoder().push(Buffer.from([0x54, 0x42, 1, 0]))).toThrow(
+      errors.BadFrameTypeError,
+    );
+    expect(() => new FrameDecoder().push(prefix({ type: 6 }))).toThrow(errors.BadFrameTypeError);
+    expect(() => new FrameDecoder().push(prefix({ version: 0 }))).toThrow(errors.BadVersionError);
   });
 
   it('rejects a header that is not UTF-8 JSON or not an object', () => {
@@ -211,11 +200,11 @@ describe('FrameDecoder', () => {
       const body = Buffer.from(h);
       expect(() =>
         new FrameDecoder().push(Buffer.concat([prefix({ hl: body.length }), body])),
-      ).toThrow(BadHeaderError);
+      ).toThrow(errors.BadHeaderError);
     }
     const bad = Buffer.from([0x7b, 0xff, 0x7d]);
     expect(() => new FrameDecoder().push(Buffer.concat([prefix({ hl: 3 }), bad]))).toThrow(
-      BadHeaderError,
+      errors.BadHeaderError,
     );
   });
 
@@ -228,7 +217,7 @@ describe('FrameDecoder', () => {
       const bad = Buffer.from(bytes);
       expect(() =>
         new FrameDecoder().push(Buffer.concat([prefix({ hl: bad.length }), bad])),
-      ).toThrow(BadHeaderError);
+      ).toThrow(errors.BadHeaderError);
     }
     const text = Buffer.from('{"name":"żółw 🐢.jpg"}');
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]);
@@ -239,18 +228,13 @@ describe('FrameDecoder', () => {
   });
 
   it('hands back the frames decoded before an error in the same chunk', () => {
-    const good = encodeFrameToBuffer({
-      type: FrameType.Ping,
-      requestId: 1,
-      header: {},
-      payload: Buffer.alloc(0),
-    });
+    const good = encodeFrameToBuffer(pingFrame(1));
     try {
       new FrameDecoder().push(Buffer.concat([good, good, Buffer.from('xx')]));
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(BadMagicError);
-      expect((err as ProtocolError).decodedFrames).toHaveLength(2);
+      expect(err).toBeInstanceOf(errors.BadMagicError);
+      expect((err as errors.ProtocolError).decodedFrames).toHaveLength(2);
     }
   });
 
@@ -263,8 +247,8 @@ describe('FrameDecoder', () => {
     });
     const dec = new FrameDecoder();
     dec.push(wire.subarray(0, 25));
-    expect(() => dec.end()).toThrow(TruncatedFrameError);
-    expect(() => dec.push(Buffer.alloc(1))).toThrow(DecoderClosedError);
+    expect(() => dec.end()).toThrow(errors.TruncatedFrameError);
+    expect(() => dec.push(Buffer.alloc(1))).toThrow(errors.DecoderClosedError);
     const clean = new FrameDecoder();
     clean.push(wire);
     expect(() => clean.end()).not.toThrow();
@@ -325,7 +309,7 @@ function feedChecked(
     }
     dec.end();
   } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toBeInstanceOf(errors.ProtocolError);
     expect(dec.isClosed).toBe(true);
   }
 }

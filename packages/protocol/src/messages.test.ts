@@ -5,18 +5,7 @@ import { parseErrorHeader, parseResizeRequest, parseResizeResponse } from './mes
 
 describe('parseResizeRequest', () => {
   it('accepts a full request and drops unknown keys', () => {
-    expect(
-      parseResizeRequest({
-        width: 100,
-        height: 50,
-        fit: 'cover',
-        format: 'webp',
-        quality: 80,
-        dryRun: true,
-        name: 'a.jpg',
-        extra: 1,
-      }),
-    ).toEqual({
+    const full = {
       width: 100,
       height: 50,
       fit: 'cover',
@@ -24,7 +13,8 @@ describe('parseResizeRequest', () => {
       quality: 80,
       dryRun: true,
       name: 'a.jpg',
-    });
+    };
+    expect(parseResizeRequest({ ...full, extra: 1 })).toEqual(full);
     expect(parseResizeRequest({})).toEqual({});
   });
 

@@ -7,15 +7,23 @@ import { encodeV1, encodeV2, parseProxyHeader, V2_SIGNATURE } from '../src/index
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
+/** The addresses of the spec's own example (§2.1), used again for the v2 layout (§2.2). */
+const specExample = {
+  source: { address: '192.168.0.1', port: 56324 },
+  destination: { address: '192.168.0.11', port: 443 },
+};
+/** The addresses in the header captured from HAProxy. */
+const captured = {
+  source: { address: '172.19.0.1', port: 42578 },
+  destination: { address: '172.19.0.3', port: 80 },
+};
+
 describe('v1 (spec §2.1)', () => {
   const line = 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n';
   const request = 'GET / HTTP/1.1\r\nHost: 192.168.0.11\r\n\r\n';
 
   it('encodes the example line of the spec exactly', () => {
-    const out = encodeV1({
-      source: { address: '192.168.0.1', port: 56324 },
-      destination: { address: '192.168.0.11', port: 443 },
-    });
+    const out = encodeV1(specExample);
     expect(out.toString('latin1')).toBe(line);
   });
 
@@ -25,8 +33,7 @@ describe('v1 (spec §2.1)', () => {
       version: 1,
       command: 'proxy',
       family: 'tcp4',
-      source: { address: '192.168.0.1', port: 56324 },
-      destination: { address: '192.168.0.11', port: 443 },
+      ...specExample,
       tlvs: [],
       length: line.length,
     });
@@ -58,10 +65,7 @@ describe('v2 (spec §2.2)', () => {
   });
 
   it('encodes TCP over IPv4 as sig, \\x21, \\x11, length 12, addresses, ports', () => {
-    const out = encodeV2({
-      source: { address: '192.168.0.1', port: 56324 },
-      destination: { address: '192.168.0.11', port: 443 },
-    });
+    const out = encodeV2(specExample);
     expect(out).toEqual(hex('0D0A0D0A000D0A515549540A 21 11 000C C0A80001 C0A8000B DC04 01BB'));
   });
 
@@ -73,17 +77,11 @@ describe('v2 (spec §2.2)', () => {
       version: 2,
       command: 'proxy',
       family: 'tcp4',
-      source: { address: '172.19.0.1', port: 42578 },
-      destination: { address: '172.19.0.3', port: 80 },
+      ...captured,
       length: 28,
     });
     expect(rest.toString()).toBe('GET /');
-    expect(
-      encodeV2({
-        source: { address: '172.19.0.1', port: 42578 },
-        destination: { address: '172.19.0.3', port: 80 },
-      }),
-    ).toEqual(wire.subarray(0, 28));
+    expect(encodeV2(captured)).toEqual(wire.subarray(0, 28));
   });
 
   it('encodes TCP over IPv6 with a 36-byte address block', () => {
