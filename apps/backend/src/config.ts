@@ -1,25 +1,22 @@
 import { availableParallelism, hostname } from 'node:os';
 import {
-  allEnvVarsOf,
+  appCli,
   durationOption as duration,
+  type Env,
   envVarOf,
   integerParser as integer,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
-  packageVersion,
-  parseCommandLine,
   type Warn,
-  withCommonOptions,
 } from '@tcpbalancer/cli';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 
 export { envVarOf, LOG_LEVELS, type LogLevel };
 
 /** Every env var of the backend is TCPB_BACKEND_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
 export const ENV_PREFIX = 'TCPB_BACKEND_';
-const VERSION = packageVersion(import.meta.url);
 
 /** The backend's whole configuration, parsed once and frozen. Times are in milliseconds. */
 export interface BackendConfig {
@@ -92,14 +89,13 @@ export const DEFAULTS = Object.freeze({
   proxyProtocolTimeout: 3_000,
 });
 
-/** Builds the commander program; each option carries the env var it reads (shown by --help). */
-export function createCli(): Command {
-  return withCommonOptions(
-    new Command('tcpbalancer-backend')
-      .description(
-        'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
-      )
-      .helpOption('-h, --help', 'show this help')
+const CLI = appCli({
+  name: 'tcpbalancer-backend',
+  description: 'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
+  envPrefix: ENV_PREFIX,
+  moduleUrl: import.meta.url,
+  options: (cli) =>
+    cli
       .addOption(
         opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
           .argParser(integer(0, 65535))
@@ -199,27 +195,24 @@ export function createCli(): Command {
           'serve /metrics and /healthz on this port (0 = ephemeral)',
         ).argParser(integer(0, 65535)),
       ),
-    { envPrefix: ENV_PREFIX, version: VERSION },
-  );
-}
+});
+
+/** Builds the commander program; each option carries the env var it reads (shown by --help). */
+export const createCli = CLI.create;
 
 /**
  * Every environment variable the backend reads: the documented TCPB_BACKEND_* names, then the
  * deprecated v0.1 names it still reads.
  */
-export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());
+export const ENV_VARS = CLI.envVars;
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
  * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
  * flag) or HelpRequested (--help, --version); `warn` gets deprecation and unit warnings.
  */
-export function parseConfig(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-  warn?: Warn,
-): BackendConfig {
-  const o = parseCommandLine(createCli(), argv, env, warn);
+export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): BackendConfig {
+  const o = CLI.parse(argv, env, warn);
   return Object.freeze({
     port: o.port as number,
     host: o.host as string,

@@ -1,18 +1,15 @@
 import {
-  allEnvVarsOf,
+  appCli,
   ConfigError,
   durationOption,
-  envVarOf,
+  type Env,
   integerParser,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
-  packageVersion,
-  parseCommandLine,
   type Warn,
-  withCommonOptions,
 } from '@tcpbalancer/cli';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 
 export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
@@ -90,16 +87,15 @@ const WEEK = 7 * 24 * 3600_000;
 
 /** Every env var of the client is TCPB_CLIENT_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
 export const ENV_PREFIX = 'TCPB_CLIENT_';
-const VERSION = packageVersion(import.meta.url);
-const envName = (flag: string) => envVarOf(flag, ENV_PREFIX);
 
-/** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
-export function createCli(): Command {
-  const cmd = withCommonOptions(
-    new Command('tcpbalancer-client')
-      .description(
-        'Resize a directory of images through the tcpbalancer proxy, or load-test it (--dry-run, --duration, --rate).',
-      )
+const CLI = appCli({
+  name: 'tcpbalancer-client',
+  description:
+    'Resize a directory of images through the tcpbalancer proxy, or load-test it (--dry-run, --duration, --rate).',
+  envPrefix: ENV_PREFIX,
+  moduleUrl: import.meta.url,
+  options: (cli) =>
+    cli
       .addOption(opt('--proxy <host:port>', 'proxy (or backend) address').argParser(parseHostPort))
       .addOption(opt('-i, --input <dir>', 'directory of images (scanned recursively)'))
       .addOption(
@@ -189,12 +185,12 @@ export function createCli(): Command {
           'write the whole run (settings, environment, per-interval series, histogram) as JSON',
         ),
       )
-      .addOption(opt('--report <file.html>', 'write a self-contained HTML report of the run'))
-      .helpOption('-h, --help', 'show this help'),
-    { envPrefix: ENV_PREFIX, version: VERSION },
-  );
-  return cmd;
-}
+      .addOption(opt('--report <file.html>', 'write a self-contained HTML report of the run')),
+});
+
+/** The commander program: flags, env vars, defaults, parsers. Used by parseConfig and --help. */
+export const createCli = CLI.create;
+const envName = CLI.envVar;
 
 interface RawOptions {
   proxy?: { host: string; port: number };
@@ -228,12 +224,8 @@ interface RawOptions {
  * ConfigError naming the flag, or HelpRequested for --help/--version; `warn` gets deprecation and
  * unit warnings.
  */
-export function parseConfig(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-  warn?: Warn,
-): ClientConfig {
-  const o = parseCommandLine<RawOptions>(createCli(), argv, env, warn);
+export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): ClientConfig {
+  const o = CLI.parse<RawOptions>(argv, env, warn);
   if (!o.proxy) throw new ConfigError(`--proxy is required (or ${envName('--proxy')})`);
   if (!o.input) throw new ConfigError(`--input is required (or ${envName('--input')})`);
   const dryRun = o.dryRun === true;
@@ -290,4 +282,4 @@ export function parseConfig(
  * Every environment variable the client reads: the documented TCPB_CLIENT_* names, then the
  * deprecated v0.1 names it still reads.
  */
-export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());
+export const ENV_VARS = CLI.envVars;

@@ -1,20 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
-  allEnvVarsOf,
+  appCli,
   ConfigError,
   durationOption as duration,
+  type Env,
   HelpRequested,
   integerParser as integer,
   LOG_LEVELS,
   type LogLevel,
   envOption as opt,
-  packageVersion,
-  parseCommandLine,
   type Warn,
-  withCommonOptions,
 } from '@tcpbalancer/cli';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
 import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
 
@@ -89,16 +87,14 @@ function collectUpstreams(value: string, previous: UpstreamSpec[] | undefined): 
 }
 
 const DAY = 86_400_000;
-const VERSION = packageVersion(import.meta.url);
 
-/** Builds the commander program; each option carries the env var it reads (shown by --help). */
-export function createCli(): Command {
-  return withCommonOptions(
-    new Command('tcpbalancer-proxy')
-      .description(
-        'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
-      )
-      .helpOption('-h, --help', 'show this help')
+const CLI = appCli({
+  name: 'tcpbalancer-proxy',
+  description: 'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
+  envPrefix: ENV_PREFIX,
+  moduleUrl: import.meta.url,
+  options: (cli) =>
+    cli
       .addOption(
         opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
           .argParser(integer(0, 65535))
@@ -232,27 +228,24 @@ export function createCli(): Command {
       .addOption(
         opt('--watch-config', 're-read the config file when it changes (SIGHUP always does)'),
       ),
-    { envPrefix: ENV_PREFIX, version: VERSION },
-  );
-}
+});
+
+/** Builds the commander program; each option carries the env var it reads (shown by --help). */
+export const createCli = CLI.create;
 
 /**
  * Every environment variable the proxy reads: the documented TCPB_PROXY_* names, then the
  * deprecated v0.1 names it still reads.
  */
-export const ENV_VARS: readonly string[] = allEnvVarsOf(createCli());
+export const ENV_VARS = CLI.envVars;
 
 /**
  * Parses the user's arguments (without node and the script) and the environment into one frozen
  * config. Precedence: flag, then env var, then default. Throws ConfigError (one line, naming the
  * flag) or HelpRequested (--help, --version); `warn` gets deprecation and unit warnings.
  */
-export function parseConfig(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-  warn?: Warn,
-): ProxyConfig {
-  const o = parseCommandLine(createCli(), argv, env, warn);
+export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): ProxyConfig {
+  const o = CLI.parse(argv, env, warn);
   const upstreams = (o.upstream as UpstreamSpec[] | undefined) ?? [];
   const configFile = o.config as string | undefined;
   const checkConfig = o.checkConfig as string | undefined;

@@ -1,3 +1,4 @@
+export { type AppCli, type AppCliSpec, appCli } from './app-cli.js';
 export { BatchedWriter } from './batched-writer.js';
 export { type CommonOptions, withCommonOptions } from './common-options.js';
 export {
