@@ -1,4 +1,4 @@
-import { type Candidates, type Endpoint, eligible, type Strategy } from './strategy.js';
+import { eligible, type PickEndpoint, type Strategy } from './strategy.js';
 
 /**
  * The endpoint with the fewest open connections per unit of weight (connections still being
@@ -7,30 +7,26 @@ import { type Candidates, type Endpoint, eligible, type Strategy } from './strat
  */
 export function createLeastConnections(): Strategy {
   let rotate = 0;
-  return {
-    name: 'least-connections',
-    pick<E extends Endpoint>(
-      c: Candidates<E>,
-      _client: string,
-      tried?: ReadonlySet<E>,
-    ): E | undefined {
-      const list = c.list;
-      const n = list.length;
-      if (n === 0) return undefined;
-      rotate = (rotate + 1) % n;
-      let best: E | undefined;
-      let bestLoad = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < n; i++) {
-        const e = list[(rotate + i) % n] as E;
-        if (!eligible(e, tried)) continue;
-        // +1: at equal counts the heavier upstream wins (1/3 < 1/1), as its share demands.
-        const load = (e.active + 1) / e.weight;
-        if (load < bestLoad) {
-          bestLoad = load;
-          best = e;
-        }
+  const pick: PickEndpoint = (c, _client, tried) => {
+    const list = c.list;
+    const n = list.length;
+    if (n === 0) return undefined;
+    rotate = (rotate + 1) % n;
+    // The winner is kept as its index: `list[best]` has the caller's endpoint type.
+    let best = -1;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const at = (rotate + i) % n;
+      const e = list[at]!;
+      if (!eligible(e, tried)) continue;
+      // +1: at equal counts the heavier upstream wins (1/3 < 1/1), as its share demands.
+      const load = (e.active + 1) / e.weight;
+      if (load < bestLoad) {
+        bestLoad = load;
+        best = at;
       }
-      return best;
-    },
+    }
+    return best < 0 ? undefined : list[best];
   };
+  return { name: 'least-connections', pick };
 }

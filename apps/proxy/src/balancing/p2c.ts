@@ -1,5 +1,5 @@
 import { pickWeightedRandom } from './random.js';
-import type { Candidates, Endpoint, Random, Strategy } from './strategy.js';
+import type { PickEndpoint, Random, Strategy } from './strategy.js';
 
 /**
  * Power of two choices: two distinct endpoints drawn at random (by weight), the one with fewer
@@ -7,19 +7,13 @@ import type { Candidates, Endpoint, Random, Strategy } from './strategy.js';
  * process of a cluster herding onto the same momentarily least-loaded upstream.
  */
 export function createP2c(random: Random = Math.random): Strategy {
-  return {
-    name: 'p2c',
-    pick<E extends Endpoint>(
-      c: Candidates<E>,
-      _client: string,
-      tried?: ReadonlySet<E>,
-    ): E | undefined {
-      const a = pickWeightedRandom(c.list, tried, random);
-      if (a === undefined) return undefined;
-      const b = pickWeightedRandom(c.list, tried, random, a);
-      if (b === undefined) return a;
-      // a.active/a.weight <= b.active/b.weight, without dividing
-      return a.active * b.weight <= b.active * a.weight ? a : b;
-    },
+  const pick: PickEndpoint = (c, _client, tried) => {
+    const a = pickWeightedRandom(c.list, tried, random);
+    if (a === undefined) return undefined;
+    const b = pickWeightedRandom(c.list, tried, random, a);
+    if (b === undefined) return a;
+    // a.active/a.weight <= b.active/b.weight, without dividing
+    return a.active * b.weight <= b.active * a.weight ? a : b;
   };
+  return { name: 'p2c', pick };
 }

@@ -1,7 +1,7 @@
 import {
-  type Candidates,
   type Endpoint,
   eligible,
+  type PickEndpoint,
   type Random,
   type Strategy,
 } from './strategy.js';
@@ -28,14 +28,6 @@ export function pickWeightedRandom<E extends Endpoint>(
 }
 
 export function createRandom(random: Random = Math.random): Strategy {
-  return {
-    name: 'random',
-    pick<E extends Endpoint>(
-      c: Candidates<E>,
-      _client: string,
-      tried?: ReadonlySet<E>,
-    ): E | undefined {
-      return pickWeightedRandom(c.list, tried, random);
-    },
-  };
+  const pick: PickEndpoint = (c, _client, tried) => pickWeightedRandom(c.list, tried, random);
+  return { name: 'random', pick };
 }

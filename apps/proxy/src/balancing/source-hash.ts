@@ -1,25 +1,34 @@
 import { hash32 } from './hash.js';
-import { type Candidates, type Endpoint, eligible, type Strategy } from './strategy.js';
+import { type Endpoint, eligible, type PickEndpoint, type Strategy } from './strategy.js';
 
 /** Ring points per unit of weight; more points, smoother shares (±5 % at 160). */
 export const POINTS_PER_WEIGHT = 160;
 const MAX_POINTS = 16_000;
 
-interface Ring<E> {
+/**
+ * Sorted ring points and, for each, the index of its owner in the list the ring was built from
+ * (valid until the pool's version changes, when the ring is rebuilt). Indices rather than the
+ * endpoints themselves: `list[owner]` has the caller's endpoint type without a cast.
+ */
+interface Ring {
   readonly hashes: Uint32Array;
-  readonly owners: E[];
+  readonly owners: Uint32Array;
 }
 
-function buildRing<E extends Endpoint>(list: readonly E[]): Ring<E> {
-  const points: { h: number; e: E }[] = [];
-  for (const e of list) {
+function buildRing(list: readonly Endpoint[]): Ring {
+  const points: { h: number; e: Endpoint; at: number }[] = [];
+  for (let at = 0; at < list.length; at++) {
+    const e = list[at]!;
     const n = Math.min(MAX_POINTS, e.weight * POINTS_PER_WEIGHT);
     // Points derive from the endpoint's key only: an upstream keeps its points whatever else
     // joins or leaves, so removing one moves only the clients that hashed to it.
-    for (let i = 0; i < n; i++) points.push({ h: hash32(`${e.key}#${i}`), e });
+    for (let i = 0; i < n; i++) points.push({ h: hash32(`${e.key}#${i}`), e, at });
   }
   points.sort((a, b) => a.h - b.h || (a.e.key < b.e.key ? -1 : 1));
-  return { hashes: Uint32Array.from(points, (p) => p.h), owners: points.map((p) => p.e) };
+  return {
+    hashes: Uint32Array.from(points, (p) => p.h),
+    owners: Uint32Array.from(points, (p) => p.at),
+  };
 }
 
 /**
@@ -28,35 +37,30 @@ function buildRing<E extends Endpoint>(list: readonly E[]): Ring<E> {
  * takes over, and it comes back when the upstream does.
  */
 export function createSourceHash(): Strategy {
-  let ring: Ring<Endpoint> = { hashes: new Uint32Array(0), owners: [] };
+  let ring: Ring = { hashes: new Uint32Array(0), owners: new Uint32Array(0) };
   let version = -1;
-  return {
-    name: 'source-hash',
-    pick<E extends Endpoint>(
-      c: Candidates<E>,
-      client: string,
-      tried?: ReadonlySet<E>,
-    ): E | undefined {
-      if (c.version !== version) {
-        ring = buildRing(c.list);
-        version = c.version;
-      }
-      const { hashes, owners } = ring as Ring<E>;
-      const n = hashes.length;
-      if (n === 0) return undefined;
-      const h = hash32(client);
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((hashes[mid] as number) < h) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = 0; i < n; i++) {
-        const e = owners[(lo + i) % n] as E;
-        if (eligible(e, tried)) return e;
-      }
-      return undefined;
-    },
+  const pick: PickEndpoint = (c, client, tried) => {
+    if (c.version !== version) {
+      ring = buildRing(c.list);
+      version = c.version;
+    }
+    const { hashes, owners } = ring;
+    const n = hashes.length;
+    if (n === 0) return undefined;
+    const h = hash32(client);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hashes[mid]! < h) lo = mid + 1;
+      else hi = mid;
+    }
+    const list = c.list;
+    for (let i = 0; i < n; i++) {
+      const e = list[owners[(lo + i) % n]!]!;
+      if (eligible(e, tried)) return e;
+    }
+    return undefined;
   };
+  return { name: 'source-hash', pick };
 }

@@ -14,6 +14,11 @@ class E implements Endpoint {
   ) {}
 }
 
+/** Endpoints keyed a, b, c… with these weights, as a tuple so each destructures to an `E`. */
+function endpoints<const W extends readonly number[]>(...weights: W): { [K in keyof W]: E } {
+  return weights.map((w, i) => new E(String.fromCharCode(97 + i), w)) as { [K in keyof W]: E };
+}
+
 function pool(...list: E[]): Candidates<E> & { list: E[]; bump(): void } {
   const c = { list, version: 1, bump: () => c.version++ };
   return c;
@@ -27,9 +32,7 @@ function counts(picks: (E | undefined)[]): Record<string, number> {
 
 describe('round-robin (smooth weighted)', () => {
   it('interleaves by weight like nginx: 5,1,1 → a a b a c a a', () => {
-    const a = new E('a', 5);
-    const b = new E('b', 1);
-    const c = new E('c', 1);
+    const [a, b, c] = endpoints(5, 1, 1);
     const s = createStrategy('round-robin');
     const p = pool(a, b, c);
     const seq = Array.from({ length: 7 }, () => s.pick(p, '')?.key).join('');
@@ -37,9 +40,7 @@ describe('round-robin (smooth weighted)', () => {
   });
 
   it('gives exact shares over a full cycle and skips unavailable and tried endpoints', () => {
-    const a = new E('a', 3);
-    const b = new E('b', 2);
-    const c = new E('c', 1);
+    const [a, b, c] = endpoints(3, 2, 1);
     const s = createStrategy('round-robin');
     const p = pool(a, b, c);
     expect(counts(Array.from({ length: 600 }, () => s.pick(p, '')))).toEqual({
@@ -55,9 +56,7 @@ describe('round-robin (smooth weighted)', () => {
 
 describe('least-connections', () => {
   it('picks the endpoint with the fewest connections per weight, rotating among ties', () => {
-    const a = new E('a');
-    const b = new E('b');
-    const c = new E('c', 2);
+    const [a, b, c] = endpoints(1, 1, 2);
     const s = createStrategy('least-connections');
     const p = pool(a, b, c);
     // Simulate connections that stay open: each pick adds one.
@@ -71,9 +70,7 @@ describe('least-connections', () => {
 
 describe('random (weighted)', () => {
   it('matches the weights within 5 % over 30 000 picks', () => {
-    const a = new E('a', 1);
-    const b = new E('b', 2);
-    const c = new E('c', 3);
+    const [a, b, c] = endpoints(1, 2, 3);
     const s = createStrategy('random', seeded(7));
     const got = counts(Array.from({ length: 30_000 }, () => s.pick(pool(a, b, c), '')));
     expect(got.a).toBeGreaterThan(5000 * 0.95);
@@ -83,9 +80,7 @@ describe('random (weighted)', () => {
   });
 
   it('never picks an unavailable or zero-weight endpoint', () => {
-    const a = new E('a', 0);
-    const b = new E('b');
-    const c = new E('c');
+    const [a, b, c] = endpoints(0, 1, 1);
     c.available = false;
     const s = createStrategy('random', seeded(1));
     expect(counts(Array.from({ length: 1000 }, () => s.pick(pool(a, b, c), '')))).toEqual({
@@ -96,7 +91,7 @@ describe('random (weighted)', () => {
 
 describe('p2c', () => {
   it('keeps long-lived connections within a couple of each other', () => {
-    const list = ['a', 'b', 'c', 'd'].map((k) => new E(k));
+    const list = endpoints(1, 1, 1, 1);
     const s = createStrategy('p2c', seeded(3));
     const p = pool(...list);
     for (let i = 0; i < 400; i++) (s.pick(p, '') as E).active++;
@@ -105,8 +100,7 @@ describe('p2c', () => {
   });
 
   it('with one eligible endpoint, picks it', () => {
-    const a = new E('a');
-    const b = new E('b');
+    const [a, b] = endpoints(1, 1);
     b.available = false;
     expect(createStrategy('p2c', seeded(1)).pick(pool(a, b), '')).toBe(a);
   });
@@ -149,7 +143,7 @@ describe('source-hash (consistent)', () => {
   });
 
   it('routes around a down upstream and returns when it is back, without a rebuild', () => {
-    const list = ['a', 'b', 'c'].map((k) => new E(k));
+    const list = endpoints(1, 1, 1);
     const s = createStrategy('source-hash');
     const p = pool(...list);
     const home = s.pick(p, '192.0.2.7') as E;

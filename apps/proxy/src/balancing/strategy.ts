@@ -18,17 +18,22 @@ export interface Candidates<E extends Endpoint = Endpoint> {
 }
 
 /**
- * A balancing strategy. `pick` chooses among `candidates.list` the endpoints that are
- * `available` and not in `tried` (the upstreams this connection already failed on), or returns
- * undefined when there is none. It must not allocate per call on the hot path.
+ * A strategy's choice: among `candidates.list`, an endpoint that is `available` and not in
+ * `tried` (the upstreams this connection already failed on), or undefined when there is none.
+ * Generic so the pool gets back its own endpoint type. Strategies write it as an arrow typed by
+ * this alias (`const pick: PickEndpoint = (c, client, tried) => …`), which takes the signature
+ * from here. Not named `Pick`: that would shadow TypeScript's utility type where it is imported.
  */
+export type PickEndpoint = <E extends Endpoint>(
+  candidates: Candidates<E>,
+  clientAddress: string,
+  tried?: ReadonlySet<E>,
+) => E | undefined;
+
+/** A balancing strategy. `pick` must not allocate per call: it runs for every connection. */
 export interface Strategy {
   readonly name: StrategyName;
-  pick<E extends Endpoint>(
-    candidates: Candidates<E>,
-    clientAddress: string,
-    tried?: ReadonlySet<E>,
-  ): E | undefined;
+  readonly pick: PickEndpoint;
 }
 
 export const STRATEGIES = [
