@@ -1,15 +1,6 @@
 #!/usr/bin/env node
-// The tcpbalancer-backend command. Committed (not built) so that npm links it into node_modules/.bin
-// at `npm ci`, before any build; it runs the build, or says how to make it.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The tcpbalancer-backend command: committed, never built, so that npm links it at `npm ci`
+// (see @tcpbalancer/cli's launch.mjs).
+import { launch } from '@tcpbalancer/cli/launch';
 
-const main = new URL('../dist/main.js', import.meta.url);
-if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write(
-    'tcpbalancer-backend: not built yet: run `npm run build` in the repository root first ' +
-      `(${fileURLToPath(main)} is missing)\n`,
-  );
-  process.exit(2);
-}
-await import(main.href);
+await launch('tcpbalancer-backend', import.meta.url);

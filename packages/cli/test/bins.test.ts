@@ -13,6 +13,8 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,11 +46,7 @@ describe.each(APPS)('tcpbalancer-%s', (app) => {
   });
 
   it('without a build, says to run `npm run build` first and exits 2', () => {
-    // A copy of the package without dist/, as right after `npm ci`.
-    const pkg = join(tmp, app);
-    mkdirSync(join(pkg, 'bin'), { recursive: true });
-    copyFileSync(launcher, join(pkg, 'bin', `${name}.js`));
-    copyFileSync(join(ROOT, 'apps', app, 'package.json'), join(pkg, 'package.json'));
+    const pkg = copyOfPackage(app, 'unbuilt');
     const r = spawnSync(process.execPath, [join(pkg, 'bin', `${name}.js`), '--help'], {
       encoding: 'utf8',
       timeout: 15_000,
@@ -61,4 +59,36 @@ describe.each(APPS)('tcpbalancer-%s', (app) => {
       ),
     );
   });
+
+  it('once built, runs dist/main.js beside it with the arguments', () => {
+    const pkg = copyOfPackage(app, 'built');
+    mkdirSync(join(pkg, 'dist'));
+    writeFileSync(
+      join(pkg, 'dist', 'main.js'),
+      "process.stdout.write(['main', ...process.argv.slice(2)].join(' ') + '\\n');\n",
+    );
+    const r = spawnSync(process.execPath, [join(pkg, 'bin', `${name}.js`), '--version'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('main --version\n');
+    expect(r.status).toBe(0);
+  });
 });
+
+/**
+ * A copy of the app's package without dist/, as right after `npm ci` and before any build: its
+ * launcher, its package.json, and @tcpbalancer/cli linked into node_modules as npm ci links the
+ * workspace (the launcher's body is the cli's committed launch.mjs, which is not built either).
+ */
+function copyOfPackage(app: string, label: string): string {
+  const name = `tcpbalancer-${app}`;
+  const pkg = join(tmp, label, app);
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'node_modules', '@tcpbalancer'), { recursive: true });
+  copyFileSync(join(ROOT, 'apps', app, 'bin', `${name}.js`), join(pkg, 'bin', `${name}.js`));
+  copyFileSync(join(ROOT, 'apps', app, 'package.json'), join(pkg, 'package.json'));
+  symlinkSync(join(ROOT, 'packages', 'cli'), join(pkg, 'node_modules', '@tcpbalancer', 'cli'));
+  return pkg;
+}
