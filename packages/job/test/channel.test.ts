@@ -9,7 +9,7 @@ import {
   JobError,
   type Task,
 } from '../src/index.js';
-import { settledWithin, sleep } from './helpers.js';
+import { abortWhileWaiting, settledWithin, sleep } from './helpers.js';
 
 describe('Channel', () => {
   it('unbuffered: send waits until a receiver has taken the value', async () => {
@@ -120,11 +120,7 @@ describe('Channel', () => {
 
   it('an aborted receive rejects typed and does not swallow a later value', async () => {
     const ch = new Channel<number>();
-    const ac = new AbortController();
-    const r1 = ch.receive(ac.signal);
-    const reason = new Error('stop');
-    ac.abort(reason);
-    const err = await r1.catch((e: unknown) => e);
+    const { err, reason } = await abortWhileWaiting((signal) => ch.receive(signal));
     expect(err).toBeInstanceOf(ChannelAbortedError);
     expect((err as ChannelAbortedError).code).toBe('ERR_CHANNEL_ABORTED');
     expect((err as ChannelAbortedError).cause).toBe(reason);

@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { Job, type Task, type TaskFactory, TaskIdleTimeoutError, TaskState } from '../src/index.js';
-import { sleep } from './helpers.js';
+import { sleep, sleepUnlessAborted } from './helpers.js';
 
 let counter = 0;
 
@@ -17,19 +17,16 @@ const sleepIncCounter =
     },
   });
 
-/** Sleeps honouring the job signal, as a well-behaved task does (Go's `time.Sleep` cannot). */
-const sleepFor = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Calls `idle()` on every run until `ms` from now (counted from this call), then `done()`. */
+const idleFor = (ms: number): TaskFactory => {
+  const doneAt = performance.now() + ms;
+  return () => ({
+    run(task) {
+      if (performance.now() >= doneAt) task.done();
+      else task.idle();
+    },
   });
+};
 
 const divide =
   (num: number, divider: number, ms = 0): TaskFactory =>
@@ -110,7 +107,8 @@ describe('go-work job_test.go, ported', () => {
     const task1 = job.addTask(sleepIncCounter(5));
     const task2 = job.addTask(() => ({
       async run(task) {
-        await sleepFor(99_999_000, task.signal);
+        // Honours the job signal, as a well-behaved task does (Go's `time.Sleep` cannot).
+        await sleepUnlessAborted(99_999_000, task.signal);
         counter++;
         task.done();
       },
@@ -202,33 +200,17 @@ describe('go-work job_test.go, ported', () => {
   });
 
   it('TestIdleTimedout: idling past the idle timeout cancels the job', async () => {
-    const doneAt = performance.now() + 300;
+    const idler = idleFor(300);
     const job = new Job();
-    job.addTaskWithIdleTimeout(
-      () => ({
-        run(task) {
-          if (performance.now() >= doneAt) task.done();
-          else task.idle();
-        },
-      }),
-      30,
-    );
+    job.addTaskWithIdleTimeout(idler, 30);
     expect(await job.run()).toBe('cancelled');
     expect(job.interruptedBy?.error).toBeInstanceOf(TaskIdleTimeoutError);
   });
 
   it('TestIdle: finishing before the idle timeout ends the job done', async () => {
-    const doneAt = performance.now() + 19;
+    const idler = idleFor(19);
     const job = new Job();
-    job.addTaskWithIdleTimeout(
-      () => ({
-        run(task) {
-          if (performance.now() >= doneAt) task.done();
-          else task.idle();
-        },
-      }),
-      300,
-    );
+    job.addTaskWithIdleTimeout(idler, 300);
     expect(await job.run()).toBe('done');
     expect(job.interruptedBy).toBeUndefined();
   });

@@ -2,7 +2,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Job, JobError, Notifier, NotifierAbortedError, type Task } from '../src/index.js';
-import { sleep, trackTimers } from './helpers.js';
+import { abortWhileWaiting, sleep, trackTimers } from './helpers.js';
 
 /** Settles what is already resolvable, and reports which of the promises have settled. */
 async function settled(promises: Promise<unknown>[]): Promise<boolean[]> {
@@ -105,11 +105,7 @@ describe('Notifier: waking', () => {
 describe('Notifier: abort', () => {
   it('rejects with NotifierAbortedError (code, cause: the reason) when the signal aborts', async () => {
     const n = new Notifier();
-    const ac = new AbortController();
-    const p = n.wait(ac.signal);
-    const reason = new Error('stop');
-    ac.abort(reason);
-    const err = await p.catch((e: unknown) => e);
+    const { err, reason } = await abortWhileWaiting((signal) => n.wait(signal));
     expect(err).toBeInstanceOf(NotifierAbortedError);
     expect(err).toBeInstanceOf(JobError);
     expect((err as NotifierAbortedError).code).toBe('ERR_NOTIFIER_ABORTED');

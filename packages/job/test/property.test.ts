@@ -3,9 +3,9 @@
 // no listener, no unhandled rejection, no warning left behind).
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Job, type TaskRoutines } from '../src/index.js';
-import { settledWithin, trackTimers } from './helpers.js';
+import { collectProcessNoise, settledWithin, sleepUnlessAborted, trackTimers } from './helpers.js';
 
 type Behaviour =
   | { kind: 'finish'; iterations: number; awaitMs: number }
@@ -93,24 +93,9 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   ),
 });
 
-/** Waits `ms` honouring the signal, clearing its timer either way (leaves nothing behind). */
+/** Waits `ms` honouring the signal; a negative `ms` (a spec's "never") does not wait. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms < 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return ms < 0 ? Promise.resolve() : sleepUnlessAborted(ms, signal);
 }
 
 function routines(
@@ -166,18 +151,7 @@ const idleTimeoutOf = (s: TaskSpec): number | undefined =>
   s.behaviour.kind === 'idle' || s.behaviour.kind === 'block' ? s.behaviour.idleTimeout : undefined;
 
 describe('properties', () => {
-  const unhandled: unknown[] = [];
-  const warnings: Error[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  const onWarning = (w: Error) => warnings.push(w);
-  beforeAll(() => {
-    process.on('unhandledRejection', onUnhandled);
-    process.on('warning', onWarning);
-  });
-  afterAll(() => {
-    process.off('unhandledRejection', onUnhandled);
-    process.off('warning', onWarning);
-  });
+  const { unhandled, warnings } = collectProcessNoise();
 
   it('random jobs end exactly once, finalize every started task once in reverse order, leave nothing behind', async () => {
     await fc.assert(

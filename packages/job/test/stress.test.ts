@@ -1,22 +1,13 @@
 // Stress: thousands of tasks and jobs. Time bounds are generous (2 noisy cores); the benchmark
 // in bench/ is where speed is measured.
 import { EventEmitter, getEventListeners, once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Channel, Job } from '../src/index.js';
-import { sleep } from './helpers.js';
+import { collectProcessNoise, sleep } from './helpers.js';
 
 describe('stress', () => {
-  const warnings: Error[] = [];
-  const unhandled: unknown[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
-  const onUnhandled = (r: unknown) => unhandled.push(r);
-  beforeAll(() => {
-    process.on('warning', onWarning);
-    process.on('unhandledRejection', onUnhandled);
-  });
+  const { warnings, unhandled } = collectProcessNoise();
   afterAll(() => {
-    process.off('warning', onWarning);
-    process.off('unhandledRejection', onUnhandled);
     expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
     expect(unhandled).toEqual([]);
   });
