@@ -38,6 +38,22 @@ async function restartable(): Promise<{
   };
 }
 
+/**
+ * A restartable upstream first in a new proxy's list (`others` after it), stopped and seen down
+ * by the health checks (fall 1) before the test goes on.
+ */
+async function upstreamCheckedDown(
+  overrides: Parameters<typeof proxy>[1],
+  others: readonly TestServer[] = [],
+): Promise<{ up: Awaited<ReturnType<typeof restartable>>; p: RunningProxy }> {
+  const up = await restartable();
+  const upstreams = [up, ...others].map((u) => `127.0.0.1:${u.port}`);
+  const p = await proxy(upstreams, { healthFall: 1, ...overrides });
+  await up.stop();
+  await checkedDown(p);
+  return { up, p };
+}
+
 /** Opens a connection, sends `text`, half-closes; resolves with what came back and when. */
 async function served(port: number, text: string): Promise<{ data: string; at: number }> {
   const out = await exchange(port, Buffer.from(text));
@@ -225,17 +241,11 @@ describe('the fast path and recovery', () => {
   });
 
   it('a down upstream is checked every --health-downinter, not every --health-interval', async () => {
-    const up = await restartable();
     const other = await cleanup.echo();
-    const p = await proxy([`127.0.0.1:${up.port}`, `127.0.0.1:${other.port}`], {
-      healthInterval: 5000,
-      healthDownInterval: 100,
-      healthFastInterval: 50,
-      healthFall: 1,
-      healthRise: 2,
-    });
-    await up.stop();
-    await checkedDown(p);
+    const { up, p } = await upstreamCheckedDown(
+      { healthInterval: 5000, healthDownInterval: 100, healthFastInterval: 50, healthRise: 2 },
+      [other],
+    );
     const backAt = await up.start();
     await waitFor(() => p.proxy.stats().upstreams[0]?.state === 'up', 'back up', 3000);
     // rise 2: one downinter (100 ms) to the first pass, one fastinter (50 ms) to the second.
@@ -244,16 +254,12 @@ describe('the fast path and recovery', () => {
   });
 
   it('a successful connection brings a down upstream back at once', async () => {
-    const up = await restartable();
     // Checks are far apart: only the queue's probe can see the server come back.
-    const p = await proxy([`127.0.0.1:${up.port}`], {
+    const { up, p } = await upstreamCheckedDown({
       healthInterval: 60_000,
-      healthFall: 1,
       healthRise: 5,
       queueTimeout: 5000,
     });
-    await up.stop();
-    await checkedDown(p);
     const client = served(p.port, 'waiting');
     await waitFor(() => p.proxy.stats().connections.queued === 1, 'held');
     await up.start();

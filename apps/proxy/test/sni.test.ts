@@ -95,44 +95,23 @@ function tlsThrough(
 }
 
 describe('SNI routing, TLS passed through untouched', () => {
-  it('an exact name reaches its pool; the client verifies that upstream certificate', async () => {
-    const r = await tlsThrough(s.port('tls'), { servername: 'a.example.com', ca: a.cert.cert });
-    expect(r).toEqual({ answer: 'a.example.com:hello', cn: 'a.example.com', authorized: true });
-  });
-
-  it('a wildcard covers names under it; the longest match and exact names win', async () => {
-    const r = await tlsThrough(s.port('tls'), {
-      servername: 'shop.example.org',
-      ca: wild.cert.cert,
-    });
-    expect(r).toEqual({
-      answer: 'wild.example.org:hello',
-      cn: 'wild.example.org',
-      authorized: true,
-    });
-    // Case-insensitive; the apex is not under the wildcard: it falls to the default.
-    const upper = await tlsThrough(s.port('tls'), {
-      servername: 'API.Example.ORG',
-      ca: wild.cert.cert,
-    });
-    expect(upper.cn).toBe('wild.example.org');
-    const apex = await tlsThrough(s.port('tls'), {
-      servername: 'example.org',
-      ca: dflt.cert.cert,
-      verifyName: false,
-    });
-    expect(apex.cn).toBe('default.test');
-  });
-
-  it('no server name, or an unknown one: the default pool', async () => {
-    const none = await tlsThrough(s.port('tls'), { ca: dflt.cert.cert, verifyName: false });
-    expect(none.answer).toBe('default.test:hello');
-    const unknown = await tlsThrough(s.port('tls'), {
-      servername: 'x.nowhere.test',
-      ca: dflt.cert.cert,
-      verifyName: false,
-    });
-    expect(unknown.cn).toBe('default.test');
+  // The client trusts only the upstream it should reach, and checks the name it sent against
+  // that certificate unless the default pool answers (its certificate is not for that name).
+  it.each([
+    // An exact name reaches its pool.
+    { servername: 'a.example.com', reaches: 'a.example.com' },
+    // A wildcard covers names under it, case-insensitive; exact names and the longest match win.
+    { servername: 'shop.example.org', reaches: 'wild.example.org' },
+    { servername: 'API.Example.ORG', reaches: 'wild.example.org' },
+    // The apex is not under the wildcard; no server name or an unknown one: the default pool.
+    { servername: 'example.org', reaches: 'default.test' },
+    { servername: undefined, reaches: 'default.test' },
+    { servername: 'x.nowhere.test', reaches: 'default.test' },
+  ])('server name $servername reaches $reaches', async ({ servername, reaches }) => {
+    const { cert } = [a, wild, dflt].find((u) => u.cert.name === reaches) as Upstream;
+    const verifyName = reaches !== dflt.cert.name;
+    const r = await tlsThrough(s.port('tls'), { servername, ca: cert.cert, verifyName });
+    expect(r).toEqual({ answer: `${reaches}:hello`, cn: reaches, authorized: true });
   });
 
   it('openssl s_client completes the handshake and verifies the routed certificate', async () => {
