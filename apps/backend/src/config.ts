@@ -1,25 +1,23 @@
 import { availableParallelism, hostname } from 'node:os';
 import {
   appCli,
+  type CommonConfig,
+  commonConfigOf,
   durationOption as duration,
   type Env,
-  envVarOf,
   integerParser as integer,
-  LOG_LEVELS,
-  type LogLevel,
+  metricsPortOption,
   envOption as opt,
   type Warn,
 } from '@tcpbalancer/cli';
 import { DEFAULT_MAX_PAYLOAD_BYTES, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
 import { InvalidArgumentError } from 'commander';
 
-export { envVarOf, LOG_LEVELS, type LogLevel };
-
 /** Every env var of the backend is TCPB_BACKEND_<FLAG> (v0.1's TCPB_<FLAG> still read, deprecated). */
 export const ENV_PREFIX = 'TCPB_BACKEND_';
 
 /** The backend's whole configuration, parsed once and frozen. Times are in milliseconds. */
-export interface BackendConfig {
+export interface BackendConfig extends CommonConfig {
   readonly port: number;
   readonly host: string;
   /** Reported in every response (`backend`). */
@@ -50,8 +48,6 @@ export interface BackendConfig {
   readonly proxyProtocol: boolean;
   /** With proxyProtocol: the header must arrive within this long of the connection. */
   readonly proxyProtocolTimeout: number;
-  readonly logLevel: LogLevel;
-  readonly logPretty: boolean;
 }
 
 /**
@@ -94,14 +90,9 @@ const CLI = appCli({
   description: 'Image-resizing backend: answers resize requests framed with @tcpbalancer/protocol',
   envPrefix: ENV_PREFIX,
   moduleUrl: import.meta.url,
+  listen: { port: DEFAULTS.port, host: DEFAULTS.host },
   options: (cli) =>
     cli
-      .addOption(
-        opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
-          .argParser(integer(0, 65535))
-          .default(DEFAULTS.port),
-      )
-      .addOption(opt('--host <host>', 'address to listen on').default(DEFAULTS.host))
       .addOption(
         opt(
           '-n, --name <name>',
@@ -189,12 +180,7 @@ const CLI = appCli({
           { plainUnit: 'ms', min: 3_000, max: DAY, default: DEFAULTS.proxyProtocolTimeout },
         ),
       )
-      .addOption(
-        opt(
-          '--metrics-port <port>',
-          'serve /metrics and /healthz on this port (0 = ephemeral)',
-        ).argParser(integer(0, 65535)),
-      ),
+      .addOption(metricsPortOption('serve /metrics and /healthz')),
 });
 
 /** Builds the commander program; each option carries the env var it reads (shown by --help). */
@@ -230,8 +216,7 @@ export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): Bac
     metricsPort: o.metricsPort as number | undefined,
     proxyProtocol: o.proxyProtocol as boolean,
     proxyProtocolTimeout: o.proxyProtocolTimeout as number,
-    logLevel: o.logLevel as LogLevel,
-    logPretty: o.logPretty as boolean,
+    ...commonConfigOf(o),
   });
 }
 

@@ -1,3 +1,4 @@
+export { LOG_LEVELS, type LogLevel } from '@tcpbalancer/cli';
 export { type Backend, createBackend } from './backend.js';
 export {
   type BackendConfig,
@@ -5,8 +6,6 @@ export {
   DEFAULTS,
   defaultConfig,
   ENV_VARS,
-  LOG_LEVELS,
-  type LogLevel,
   parseConfig,
 } from './config.js';
 export {

@@ -1,11 +1,11 @@
 import {
   appCli,
+  type CommonConfig,
   ConfigError,
+  commonConfigOf,
   durationOption,
   type Env,
   integerParser,
-  LOG_LEVELS,
-  type LogLevel,
   envOption as opt,
   type Warn,
 } from '@tcpbalancer/cli';
@@ -15,14 +15,13 @@ export const FITS = ['cover', 'contain', 'inside', 'outside', 'fill'] as const;
 export type Fit = (typeof FITS)[number];
 export const FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
-export { LOG_LEVELS, type LogLevel };
 
 /** Largest width/height a request may ask for (the protocol's limit, the JPEG limit). */
 export const MAX_DIMENSION = 65_535;
 const MAX_CONNS = 4096;
 const MAX_WINDOW = 1024;
 
-export interface ClientConfig {
+export interface ClientConfig extends CommonConfig {
   readonly proxy: { readonly host: string; readonly port: number };
   readonly input: string;
   /** Absent in dry-run and load (--duration) mode, where nothing is saved. */
@@ -56,8 +55,6 @@ export interface ClientConfig {
   readonly out: string | undefined;
   /** Write a self-contained HTML report of the run here. */
   readonly report: string | undefined;
-  readonly logLevel: LogLevel;
-  readonly logPretty: boolean;
 }
 
 export const DEFAULT_CONNS = 4;
@@ -215,7 +212,7 @@ interface RawOptions {
   interval: number;
   out?: string;
   report?: string;
-  logLevel: LogLevel;
+  logLevel: string;
   logPretty?: boolean;
 }
 
@@ -273,8 +270,7 @@ export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): Cli
     intervalMs: o.interval,
     out: o.out || undefined,
     report: o.report || undefined,
-    logLevel: o.logLevel,
-    logPretty: o.logPretty === true,
+    ...commonConfigOf(o),
   });
 }
 

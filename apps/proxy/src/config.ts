@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   appCli,
+  type CommonConfig,
   ConfigError,
+  commonConfigOf,
   durationOption as duration,
   type Env,
   HelpRequested,
   integerParser as integer,
-  LOG_LEVELS,
-  type LogLevel,
+  metricsPortOption,
   envOption as opt,
   type Warn,
 } from '@tcpbalancer/cli';
@@ -16,10 +17,8 @@ import { InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type StrategyName } from './balancing/strategy.js';
 import { parseUpstreamSpec, type UpstreamSpec } from './upstream-spec.js';
 
-export { LOG_LEVELS, type LogLevel };
-
 /** The proxy's whole configuration, parsed once and frozen. Times are in milliseconds. */
-export interface ProxyConfig {
+export interface ProxyConfig extends CommonConfig {
   readonly port: number;
   readonly host: string;
   readonly upstreams: readonly UpstreamSpec[];
@@ -54,8 +53,6 @@ export interface ProxyConfig {
   readonly metricsPort: number | undefined;
   /** 1: no cluster. */
   readonly workers: number;
-  readonly logLevel: LogLevel;
-  readonly logPretty: boolean;
   /**
    * `--config FILE`: listeners and pools from the file; the flags above then give the defaults
    * of what the file leaves out (see config-file.ts).
@@ -93,14 +90,9 @@ const CLI = appCli({
   description: 'L4 TCP load balancer: forwards every connection to one of the upstreams, unchanged',
   envPrefix: ENV_PREFIX,
   moduleUrl: import.meta.url,
+  listen: { port: 7000, host: '0.0.0.0' },
   options: (cli) =>
     cli
-      .addOption(
-        opt('-p, --port <port>', 'port to listen on (0 = ephemeral)')
-          .argParser(integer(0, 65535))
-          .default(7000),
-      )
-      .addOption(opt('--host <host>', 'address to listen on').default('0.0.0.0'))
       .addOption(
         opt(
           '-u, --upstream <host:port[@weight]>',
@@ -205,12 +197,7 @@ const CLI = appCli({
           { plainUnit: 'ms', min: 0, max: DAY, default: 8000 },
         ),
       )
-      .addOption(
-        opt(
-          '--metrics-port <port>',
-          'serve /metrics, /healthz, /stats on this port (0 = ephemeral)',
-        ).argParser(integer(0, 65535)),
-      )
+      .addOption(metricsPortOption('serve /metrics, /healthz, /stats'))
       .addOption(
         opt('--workers <n>', 'worker processes sharing the port (node:cluster), 0 = one per CPU')
           .argParser(integer(0, 256))
@@ -295,8 +282,7 @@ export function parseConfig(argv: readonly string[], env: Env, warn?: Warn): Pro
     drainTimeout: o.drainTimeout as number,
     metricsPort: o.metricsPort as number | undefined,
     workers: workers === 0 ? availableParallelism() : workers,
-    logLevel: o.logLevel as LogLevel,
-    logPretty: o.logPretty as boolean,
+    ...commonConfigOf(o),
     ...(configFile !== undefined ? { configFile } : {}),
     ...(checkConfig !== undefined ? { checkConfig } : {}),
     watchConfig: (o.watchConfig as boolean | undefined) ?? false,

@@ -1,10 +1,10 @@
+export type { LogLevel } from '@tcpbalancer/cli';
 export { STRATEGIES, type StrategyName } from './balancing/strategy.js';
 export {
   createCli,
   defaultConfig,
   ENV_VARS,
   HelpRequested,
-  type LogLevel,
   type ProxyConfig,
   parseConfig,
 } from './config.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { appCli } from './app-cli.js';
 import { envOption } from './env-option.js';
-import { HelpRequested } from './errors.js';
+import { ConfigError, HelpRequested } from './errors.js';
 
 describe('appCli', () => {
   const cli = appCli({
@@ -60,5 +60,30 @@ describe('appCli', () => {
     }
     expect(thrown).toBeInstanceOf(HelpRequested);
     expect((thrown as HelpRequested).text).toBe(`tcpbalancer-backend ${pkg.version}\n`);
+  });
+
+  it('listen: a server gets -p/--port and --host first, with its defaults', () => {
+    const server = appCli({
+      name: 'tcpbalancer-proxy',
+      description: 'a test server',
+      envPrefix: 'TCPB_PROXY_',
+      moduleUrl: import.meta.url,
+      listen: { port: 7000, host: '0.0.0.0' },
+      options: (c) => c.addOption(envOption('--retries <n>')),
+    });
+    expect(server.create().options.map((o) => o.long)).toEqual([
+      '--port',
+      '--host',
+      '--retries',
+      '--log-level',
+      '--log-pretty',
+      '--version',
+    ]);
+    expect(server.parse([], {})).toMatchObject({ port: 7000, host: '0.0.0.0' });
+    expect(server.parse(['-p', '0'], { TCPB_PROXY_HOST: '::1' })).toMatchObject({
+      port: 0,
+      host: '::1',
+    });
+    expect(() => server.parse(['--port', '65536'], {})).toThrow(ConfigError);
   });
 });

@@ -3,6 +3,7 @@ import { withCommonOptions } from './common-options.js';
 import { allEnvVarsOf, envVarOf } from './env-option.js';
 import { packageVersion } from './package-version.js';
 import { type Env, parseCommandLine, type Warn } from './parse-command-line.js';
+import { hostOption, portOption } from './server-options.js';
 
 /** What makes one program's command line: the rest (common options, env, version) is shared. */
 export interface AppCliSpec {
@@ -14,6 +15,11 @@ export interface AppCliSpec {
   readonly envPrefix: string;
   /** `import.meta.url` of a module in the app's src/ or dist/: --version prints its package's. */
   readonly moduleUrl: string;
+  /**
+   * A server's listen address defaults: `-p, --port` and `--host` (server-options.ts) come first
+   * in its options. Unset: a program that does not listen (the client).
+   */
+  readonly listen?: { readonly port: number; readonly host: string };
   /** Adds the program's own options, in --help order; the common ones follow them. */
   readonly options: (cli: Command) => Command;
 }
@@ -43,15 +49,15 @@ export interface AppCli {
  */
 export function appCli(spec: AppCliSpec): AppCli {
   const version = packageVersion(spec.moduleUrl);
-  const create = (): Command =>
-    withCommonOptions(
-      spec.options(
-        new Command(spec.name)
-          .description(spec.description)
-          .helpOption('-h, --help', 'show this help'),
-      ),
-      { envPrefix: spec.envPrefix, version },
-    );
+  const create = (): Command => {
+    const cli = new Command(spec.name)
+      .description(spec.description)
+      .helpOption('-h, --help', 'show this help');
+    if (spec.listen !== undefined) {
+      cli.addOption(portOption(spec.listen.port)).addOption(hostOption(spec.listen.host));
+    }
+    return withCommonOptions(spec.options(cli), { envPrefix: spec.envPrefix, version });
+  };
   return {
     create,
     envVars: allEnvVarsOf(create()),

@@ -1,13 +1,27 @@
 import type { Command } from 'commander';
 import { envOption } from './env-option.js';
 import { legacyEnvOf, linkLegacyEnv, RETIRED_ENV } from './legacy-env.js';
-import { LOG_LEVELS } from './log-levels.js';
+import { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
 export interface CommonOptions {
   /** The program's env prefix: `TCPB_PROXY_`, `TCPB_BACKEND_`, `TCPB_CLIENT_`. */
   readonly envPrefix: string;
   /** Printed by `--version`. */
   readonly version: string;
+}
+
+/** The config fields of the common options, in every program's config. */
+export interface CommonConfig {
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+}
+
+/** The common options' fields from a program's parsed option values (parseCommandLine's). */
+export function commonConfigOf(o: {
+  readonly logLevel?: unknown;
+  readonly logPretty?: unknown;
+}): CommonConfig {
+  return { logLevel: o.logLevel as LogLevel, logPretty: o.logPretty === true };
 }
 
 /** Text parseCommandLine adds after a program's help, and its version. */

@@ -1,6 +1,11 @@
 export { type AppCli, type AppCliSpec, appCli } from './app-cli.js';
 export { BatchedWriter } from './batched-writer.js';
-export { type CommonOptions, withCommonOptions } from './common-options.js';
+export {
+  type CommonConfig,
+  type CommonOptions,
+  commonConfigOf,
+  withCommonOptions,
+} from './common-options.js';
 export {
   type DurationSpec,
   durationOption,
@@ -36,4 +41,5 @@ export { packageVersion } from './package-version.js';
 export { type Env, helpText, parseCommandLine, type Warn } from './parse-command-line.js';
 export { integerParser, parseBooleanEnv } from './parsers.js';
 export { type MainProcess, type Program, type Running, runMain } from './run-main.js';
+export { hostOption, metricsPortOption, portOption } from './server-options.js';
 export { asStartupError } from './startup-error.js';

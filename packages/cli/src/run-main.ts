@@ -1,5 +1,5 @@
+import type { CommonConfig } from './common-options.js';
 import { HelpRequested } from './errors.js';
-import type { LogLevel } from './log-levels.js';
 import { createRootLogger, type RootLogger, type RootLoggerOptions } from './logger.js';
 import type { Env, Warn } from './parse-command-line.js';
 import { asStartupError } from './startup-error.js';
@@ -39,7 +39,7 @@ export interface Running {
   force?(): Promise<unknown>;
 }
 
-export interface Program<C extends { logLevel: LogLevel; logPretty: boolean }> {
+export interface Program<C extends CommonConfig> {
   /** `tcpbalancer-proxy`: prefixes every line runMain writes to stderr. */
   readonly name: string;
   /** Reads argv (without node and script) and env; throws ConfigError or HelpRequested. */
@@ -64,7 +64,7 @@ export interface Program<C extends { logLevel: LogLevel; logPretty: boolean }> {
  *   `force()`. A signal during start-up stops the program as soon as it has started.
  * - An uncaught exception or unhandled rejection: logged under `err` (fatal), exit 1.
  */
-export async function runMain<C extends { logLevel: LogLevel; logPretty: boolean }>(
+export async function runMain<C extends CommonConfig>(
   program: Program<C>,
   proc: MainProcess,
 ): Promise<void> {
