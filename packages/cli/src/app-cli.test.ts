@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { appCli } from './app-cli.js';
+import { type AppCliSpec, appCli } from './app-cli.js';
 import { envOption } from './env-option.js';
 import { ConfigError, HelpRequested } from './errors.js';
 
 describe('appCli', () => {
-  const cli = appCli({
+  // A program without listen, whose own option is a --port of its own.
+  const spec: AppCliSpec = {
     name: 'tcpbalancer-backend',
     description: 'a test program',
     envPrefix: 'TCPB_BACKEND_',
     moduleUrl: import.meta.url,
     options: (c) => c.addOption(envOption('-p, --port <n>').default('1')),
-  });
+  };
+  const cli = appCli(spec);
 
   it('create() gives a fresh program each call: name, description, -h, own then common options', () => {
     const a = cli.create();
@@ -64,10 +66,8 @@ describe('appCli', () => {
 
   it('listen: a server gets -p/--port and --host first, with its defaults', () => {
     const server = appCli({
-      name: 'tcpbalancer-proxy',
-      description: 'a test server',
+      ...spec,
       envPrefix: 'TCPB_PROXY_',
-      moduleUrl: import.meta.url,
       listen: { port: 7000, host: '0.0.0.0' },
       options: (c) => c.addOption(envOption('--retries <n>')),
     });
