@@ -1,7 +1,8 @@
+import { waitFor } from '@tcpbalancer/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCtl } from '../src/ctl.js';
 import { testCleanup } from './helpers/cleanup.js';
-import { collect, connectTo, exchange, waitFor } from './helpers/clients.js';
+import { collect, connectTo, exchange } from './helpers/clients.js';
 import type { RunningProxy, startProxy } from './helpers/proxy.js';
 import { killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 

@@ -1,12 +1,6 @@
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  collect,
-  connectTo,
-  exchange,
-  randomBytesFast,
-  sleep,
-  waitFor,
-} from './helpers/clients.js';
+import { collect, connectTo, exchange, randomBytesFast } from './helpers/clients.js';
 import {
   type SinkServer,
   startEchoServer,

@@ -1,7 +1,8 @@
+import { waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../src/index.js';
 import { testCleanup } from './helpers/cleanup.js';
-import { collect, connectTo, exchange, waitFor } from './helpers/clients.js';
+import { collect, connectTo, exchange } from './helpers/clients.js';
 import { startEchoServer, startServer, type TestServer } from './helpers/servers.js';
 
 const cleanup = testCleanup();

@@ -1,13 +1,7 @@
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
-import {
-  collect,
-  connectTo,
-  exchange,
-  randomBytesFast,
-  sleep,
-  waitFor,
-} from './helpers/clients.js';
+import { collect, connectTo, exchange, randomBytesFast } from './helpers/clients.js';
 import { connectionLogs } from './helpers/proxy.js';
 import { startEchoServer, startServer, startSinkServer } from './helpers/servers.js';
 

@@ -4,9 +4,10 @@
  * memory bound under a scan from many addresses (loopback takes any 127.x.y.z as a source).
  */
 import { connect, type Socket } from 'node:net';
+import { waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
-import { collect, waitFor } from './helpers/clients.js';
+import { collect } from './helpers/clients.js';
 import { listener, pool, type RunningService } from './helpers/service.js';
 
 const cleanup = testCleanup();

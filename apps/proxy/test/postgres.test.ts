@@ -7,8 +7,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '@tcpbalancer/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep } from './helpers/clients.js';
 import { type RunningProxy, startProxy } from './helpers/proxy.js';
 import { deadPort } from './helpers/servers.js';
 

@@ -4,10 +4,11 @@
  * header's client address used by logs, source-hash and per-source limits.
  */
 import type { Socket } from 'node:net';
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { ListenerConfig } from '../src/service-config.js';
 import { testCleanup } from './helpers/cleanup.js';
-import { collect, connectTo, sleep, waitFor } from './helpers/clients.js';
+import { collect, connectTo } from './helpers/clients.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 import { listener, pool, type RunningService } from './helpers/service.js';
 

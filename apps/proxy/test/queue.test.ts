@@ -1,6 +1,7 @@
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
-import { collect, connectTo, exchange, sleep, waitFor } from './helpers/clients.js';
+import { collect, connectTo, exchange } from './helpers/clients.js';
 import { connectionLogs, type RunningProxy } from './helpers/proxy.js';
 import { deadPort, startEchoServer, type TestServer } from './helpers/servers.js';
 

@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collect,
-  connectTo,
-  exchange,
-  randomBytesFast,
-  sleep,
-  waitFor,
-} from './helpers/clients.js';
+import { collect, connectTo, exchange, randomBytesFast } from './helpers/clients.js';
 import { connectionLogs, type RunningProxy, startProxy } from './helpers/proxy.js';
 import {
   type SinkServer,

@@ -6,8 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { RunningApp } from '@tcpbalancer/test-kit';
+import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connectTo, sleep, waitFor } from './helpers/clients.js';
+import { connectTo } from './helpers/clients.js';
 import { configDir, startNamedServer, whoAnswers, writeConfig } from './helpers/config-files.js';
 import { startEchoServer, type TestServer } from './helpers/servers.js';
 import { killAll, spawnProxy } from './helpers/spawn.js';

@@ -1,7 +1,8 @@
 /** Service.reload(): listeners added, removed and kept; pools updated keeping health state. */
+import { waitFor } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { testCleanup } from './helpers/cleanup.js';
-import { connectTo, waitFor } from './helpers/clients.js';
+import { connectTo } from './helpers/clients.js';
 import { startNamedServer, whoAnswers } from './helpers/config-files.js';
 import { deadPort, type TestServer } from './helpers/servers.js';
 import { listener, pool, serviceConfig } from './helpers/service.js';

@@ -4,9 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BINS, occupiedPort } from '@tcpbalancer/test-kit';
+import { BINS, occupiedPort, sleep } from '@tcpbalancer/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectTo, sleep } from './helpers/clients.js';
+import { connectTo } from './helpers/clients.js';
 import { startSinkServer } from './helpers/servers.js';
 import { inFrontOf, killAll, runProxy, spawnProxy } from './helpers/spawn.js';
 

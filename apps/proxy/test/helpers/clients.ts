@@ -2,12 +2,7 @@ import type { Socket } from 'node:net';
 import { connect as connectTo } from '@tcpbalancer/test-kit';
 import { writeAll } from './servers.js';
 
-export {
-  connect as connectTo,
-  randomBytes as randomBytesFast,
-  sleep,
-  waitFor,
-} from '@tcpbalancer/test-kit';
+export { connect as connectTo, randomBytes as randomBytesFast } from '@tcpbalancer/test-kit';
 
 export interface Outcome {
   data: Buffer;
