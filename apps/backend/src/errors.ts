@@ -5,18 +5,27 @@ import { ErrorCode } from '@tcpbalancer/protocol';
 export { ConfigError, HelpRequested };
 
 /**
+ * One image's failure (ImageError): the code answers that request in an error frame and the
+ * connection stays up. The protocol's wire codes, imported from its one table.
+ */
+const IMAGE_ERROR_CODES = {
+  imageCorrupt: ErrorCode.ImageCorrupt,
+  imageUnsupported: ErrorCode.ImageUnsupported,
+  pixelLimit: ErrorCode.PixelLimit,
+  badRequest: ErrorCode.BadRequest,
+  imageTimeout: ErrorCode.ImageTimeout,
+  internal: ErrorCode.Internal,
+} as const;
+export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[keyof typeof IMAGE_ERROR_CODES];
+
+/**
  * Every code the backend raises, one meaning each. Match on `err.code`. The image codes and
  * ERR_FRAME_TIMEOUT also travel to the peer in error frames (wire codes keep their names); see
  * README.
  */
 export const BACKEND_ERROR_CODES = {
-  imageCorrupt: 'ERR_IMAGE_CORRUPT',
-  imageUnsupported: 'ERR_IMAGE_UNSUPPORTED',
-  pixelLimit: 'ERR_PIXEL_LIMIT',
-  badRequest: 'ERR_BAD_REQUEST',
-  imageTimeout: 'ERR_IMAGE_TIMEOUT',
-  internal: 'ERR_INTERNAL',
-  frameTimeout: 'ERR_FRAME_TIMEOUT',
+  ...IMAGE_ERROR_CODES,
+  frameTimeout: ErrorCode.FrameTimeout,
   peerClosed: 'ERR_PEER_CLOSED',
   backendDestroyed: 'ERR_BACKEND_DESTROYED',
   proxyProtocolTimeout: 'ERR_PROXY_PROTOCOL_TIMEOUT',
@@ -27,13 +36,6 @@ export const BACKEND_ERROR_CODES = {
   proxyProtocolTruncated: 'ERR_PROXY_PROTOCOL_TRUNCATED',
 } as const;
 export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[keyof typeof BACKEND_ERROR_CODES];
-export type ImageErrorCode =
-  | 'ERR_IMAGE_CORRUPT'
-  | 'ERR_IMAGE_UNSUPPORTED'
-  | 'ERR_PIXEL_LIMIT'
-  | 'ERR_BAD_REQUEST'
-  | 'ERR_IMAGE_TIMEOUT'
-  | 'ERR_INTERNAL';
 
 /** The base of the backend's errors. */
 export class BackendError<C extends BackendErrorCode = BackendErrorCode> extends CodedError<C> {}
@@ -41,7 +43,7 @@ export class BackendError<C extends BackendErrorCode = BackendErrorCode> extends
 /**
  * Why one image could not be resized. `code` goes into the error frame; the connection stays up.
  * ERR_IMAGE_CORRUPT, ERR_IMAGE_UNSUPPORTED, ERR_PIXEL_LIMIT, ERR_BAD_REQUEST, ERR_IMAGE_TIMEOUT,
- * ERR_INTERNAL.
+ * ERR_INTERNAL (IMAGE_ERROR_CODES).
  */
 export class ImageError extends BackendError<ImageErrorCode> {}
 
