@@ -1,17 +1,17 @@
 import { encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, noise, type Spawned, scrape, scrapeUntil, startBackend } from './helpers.js';
+import {
+  FramePeer,
+  noise,
+  type Spawned,
+  scrape,
+  scrapeUntil,
+  startMeteredBackend,
+} from './helpers.js';
 
 let backend: Spawned;
 beforeAll(async () => {
-  backend = await startBackend([
-    '--max-inflight',
-    '2',
-    '--concurrency',
-    '1',
-    '--metrics-port',
-    '0',
-  ]);
+  backend = await startMeteredBackend(['--max-inflight', '2', '--concurrency', '1']);
 });
 
 describe('--max-inflight', () => {
@@ -49,14 +49,7 @@ describe('--max-inflight', () => {
   });
 
   it('a peer that does not read its answers is closed by the idle timeout, not kept forever', async () => {
-    const b = await startBackend([
-      '--max-inflight',
-      '2',
-      '--idle-timeout',
-      '800',
-      '--metrics-port',
-      '0',
-    ]);
+    const b = await startMeteredBackend(['--max-inflight', '2', '--idle-timeout', '800']);
     const img = await noise(300, 200).png().toBuffer();
     const c = await FramePeer.connect(b.port);
     c.socket.pause(); // never read
@@ -72,7 +65,7 @@ describe('--max-inflight', () => {
   });
 
   it('a flood of pings from a peer that does not read: pongs wait in bounded queues, the socket is not read, the idle timeout ends it', async () => {
-    const b = await startBackend(['--idle-timeout', '1000', '--metrics-port', '0']);
+    const b = await startMeteredBackend(['--idle-timeout', '1000']);
     const c = await FramePeer.connect(b.port);
     c.socket.pause(); // never read
     const ping = encodeFrameToBuffer(pingFrame(1));

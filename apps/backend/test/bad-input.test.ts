@@ -7,14 +7,14 @@ import {
   rawPrefix,
   type Spawned,
   scrape,
-  startBackend,
+  startMeteredBackend,
 } from './helpers.js';
 
 let backend: Spawned;
 let good: Buffer;
 
 beforeAll(async () => {
-  backend = await startBackend(['--metrics-port', '0', '--max-frame-bytes', '2000000']);
+  backend = await startMeteredBackend(['--max-frame-bytes', '2000000']);
   good = await noise(64, 48).jpeg().toBuffer();
 });
 

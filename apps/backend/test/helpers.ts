@@ -22,8 +22,16 @@ export function startBackend(
   return startApp('backend', ['--port', '0', '--host', '127.0.0.1', ...args], { env });
 }
 
+/** startBackend with its metrics server on an ephemeral port (`--metrics-port 0`), for scrape(). */
+export function startMeteredBackend(
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunningApp> {
+  return startBackend([...args, '--metrics-port', '0'], env);
+}
+
 /**
- * One scrape of a backend's /metrics (started with `--metrics-port 0`): `metric(name, label?)`
+ * One scrape of a backend's /metrics (startMeteredBackend): `metric(name, label?)`
  * reads a sample from it (summed over the lines that include `label`); `metric.text` is the page.
  */
 export interface Metrics {

@@ -4,7 +4,7 @@
  */
 import { ErrorCode, encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, noise, type Spawned, scrape, startBackend } from './helpers.js';
+import { FramePeer, noise, type Spawned, scrape, startMeteredBackend } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
@@ -56,7 +56,7 @@ async function nonReader(port: number, n: number): Promise<FramePeer> {
 
 describe('a peer that pipelines and never reads', () => {
   it('gets no more resizes once its socket is full; memory stays bounded; reading resumes it', async () => {
-    const b = await startBackend(['--concurrency', '2', '--metrics-port', '0']);
+    const b = await startMeteredBackend(['--concurrency', '2']);
     const before = await metrics(b);
     const peers = [await nonReader(b.port, 10), await nonReader(b.port, 10)];
     const settled = await untilNoMoreResizes(b, 1500, 25_000);
@@ -93,13 +93,11 @@ describe('a peer that pipelines and never reads', () => {
 describe('--max-buffered-bytes', () => {
   it('over the budget no socket is read; once it drops, the others are served', async () => {
     const limit = 2 * MiB;
-    const b = await startBackend([
+    const b = await startMeteredBackend([
       '--concurrency',
       '1',
       '--max-buffered-bytes',
       String(limit),
-      '--metrics-port',
-      '0',
     ]);
     const hog = await nonReader(b.port, 16);
     await untilNoMoreResizes(b, 1000, 20_000);
@@ -138,7 +136,7 @@ describe('--max-buffered-bytes', () => {
 
 describe('--max-conns', () => {
   it('beyond it a new connection gets ERR_BUSY (id 0) and is closed; a freed place is reusable', async () => {
-    const b = await startBackend(['--max-conns', '2', '--metrics-port', '0']);
+    const b = await startMeteredBackend(['--max-conns', '2']);
     const ping = async (c: FramePeer, id: number) => {
       c.writeRaw(encodeFrameToBuffer(pingFrame(id)));
       return (await c.answer(id, 5000)).type;

@@ -11,7 +11,14 @@ import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol
 import { encodeV1, encodeV2 } from '@tcpbalancer/proxy-protocol';
 import { startApp } from '@tcpbalancer/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, noise, type Spawned, scrape, startBackend } from './helpers.js';
+import {
+  FramePeer,
+  noise,
+  type Spawned,
+  scrape,
+  startBackend,
+  startMeteredBackend,
+} from './helpers.js';
 
 let backend: Spawned;
 let img: Buffer;
@@ -24,7 +31,7 @@ const request = (id: number) =>
   });
 
 beforeAll(async () => {
-  backend = await startBackend(['--proxy-protocol', '--metrics-port', '0']);
+  backend = await startMeteredBackend(['--proxy-protocol']);
   img = await noise(32, 24).jpeg().toBuffer();
 });
 

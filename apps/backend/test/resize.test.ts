@@ -1,21 +1,14 @@
 import { ErrorCode, FITS, FORMATS, FrameType, parseResizeResponse } from '@tcpbalancer/protocol';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FramePeer, noise, type Spawned, scrape, solid, startBackend } from './helpers.js';
+import { FramePeer, noise, type Spawned, scrape, solid, startMeteredBackend } from './helpers.js';
 
 let backend: Spawned;
 let client: FramePeer;
 let jpeg400x300: Buffer;
 
 beforeAll(async () => {
-  backend = await startBackend([
-    '--name',
-    'resize-test',
-    '--metrics-port',
-    '0',
-    '--max-pixels',
-    '4000000',
-  ]);
+  backend = await startMeteredBackend(['--name', 'resize-test', '--max-pixels', '4000000']);
   client = await FramePeer.connect(backend.port);
   jpeg400x300 = await noise(400, 300).jpeg().toBuffer();
 });

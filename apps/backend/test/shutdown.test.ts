@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { ErrorCode, FrameType } from '@tcpbalancer/protocol';
 import { describe, expect, it } from 'vitest';
-import { FramePeer, noise, scrape, startBackend } from './helpers.js';
+import { FramePeer, noise, scrape, startBackend, startMeteredBackend } from './helpers.js';
 
 async function waitLog(b: { logs: Array<Record<string, unknown>> }, msg: string, ms = 5000) {
   const deadline = Date.now() + ms;
@@ -14,14 +14,7 @@ async function waitLog(b: { logs: Array<Record<string, unknown>> }, msg: string,
 
 describe('graceful shutdown', () => {
   it('SIGTERM: stops accepting, answers every request in flight, sheds new ones, exits 0', async () => {
-    const b = await startBackend([
-      '--concurrency',
-      '1',
-      '--shutdown-timeout',
-      '20000',
-      '--metrics-port',
-      '0',
-    ]);
+    const b = await startMeteredBackend(['--concurrency', '1', '--shutdown-timeout', '20000']);
     const img = await noise(800, 600).jpeg().toBuffer();
     const c = await FramePeer.connect(b.port);
     const c2 = await FramePeer.connect(b.port);
