@@ -1,5 +1,6 @@
 /** New connections per second: `concurrency` loops of connect, 16-byte echo, close. */
 import { connect } from 'node:net';
+import { MeasuredWindow } from './measured-window.js';
 
 export interface ConnectionRateResult {
   connections: number;
@@ -26,28 +27,20 @@ export async function connectionRate(
   port: number,
   opts: { concurrency: number; durationMs: number; warmupMs: number },
 ): Promise<ConnectionRateResult> {
-  let counting = false;
-  let stop = false;
+  const measured = new MeasuredWindow();
   let connections = 0;
   let errors = 0;
   const loops = Array.from({ length: opts.concurrency }, async () => {
-    while (!stop) {
+    while (!measured.stopped) {
       try {
         await once(port);
-        if (counting) connections++;
+        if (measured.counting) connections++;
       } catch {
-        if (counting) errors++;
+        if (measured.counting) errors++;
       }
     }
   });
-  await new Promise((r) => setTimeout(r, opts.warmupMs));
-  counting = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, opts.durationMs));
-  const seconds = (performance.now() - t0) / 1000;
-  const counted = connections;
-  counting = false;
-  stop = true;
+  const { counted, seconds } = await measured.run(opts, () => connections);
   await Promise.allSettled(loops);
   return { connections: counted, errors, seconds, cps: counted / seconds };
 }

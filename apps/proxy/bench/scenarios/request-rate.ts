@@ -1,5 +1,6 @@
 /** Keep-alive request/response: `conns` connections, each sending `size` bytes and awaiting them back, in a loop. */
 import { connect, type Socket } from 'node:net';
+import { MeasuredWindow } from './measured-window.js';
 
 export interface RequestRateResult {
   requests: number;
@@ -14,8 +15,7 @@ export async function requestRate(
   opts: { conns: number; size: number; durationMs: number; warmupMs: number },
 ): Promise<RequestRateResult> {
   const payload = Buffer.alloc(opts.size, 0x61);
-  let counting = false;
-  let stop = false;
+  const measured = new MeasuredWindow();
   let requests = 0;
   const latencies: number[] = [];
   const sockets: Socket[] = [];
@@ -36,30 +36,23 @@ export async function requestRate(
     });
     s.on('error', () => {});
     s.on('close', () => {
-      stop = true;
+      measured.stopped = true;
       resolveRound?.();
     });
-    while (!stop) {
+    while (!measured.stopped) {
       pending = opts.size;
       started = performance.now();
       await new Promise<void>((resolve) => {
         resolveRound = resolve;
         s.write(payload);
       });
-      if (counting) {
+      if (measured.counting) {
         requests++;
         if ((requests & 7) === 0) latencies.push(performance.now() - started);
       }
     }
   });
-  await new Promise((r) => setTimeout(r, opts.warmupMs));
-  counting = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, opts.durationMs));
-  const seconds = (performance.now() - t0) / 1000;
-  const counted = requests;
-  counting = false;
-  stop = true;
+  const { counted, seconds } = await measured.run(opts, () => requests);
   for (const s of sockets) s.destroy();
   await Promise.allSettled(loops);
   latencies.sort((a, b) => a - b);
