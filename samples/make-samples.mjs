@@ -26,6 +26,18 @@ const OUT = join(HERE, 'in');
 
 const clamp = (v) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 const mix = (a, b, t) => a + (b - a) * t;
+/** Sets a pixel's colour channels. */
+const setRgb = (px, r, g, b) => {
+  px[0] = r;
+  px[1] = g;
+  px[2] = b;
+};
+/** Grain: the same offset on the three colour channels. */
+const grain = (px, n) => {
+  px[0] += n;
+  px[1] += n;
+  px[2] += n;
+};
 
 /** A raw canvas: width × height × channels bytes, with a per-pixel painter. */
 function canvas(width, height, channels, paint) {
@@ -60,14 +72,10 @@ function cityDusk(width, height, seed) {
   const sun = { x: width * 0.68, y: height * 0.42, r: height * 0.12 };
   return canvas(width, height, 3, (x, y, px) => {
     const t = y / height;
-    px[0] = mix(40, 250, t);
-    px[1] = mix(30, 130, t);
-    px[2] = mix(90, 80, t);
+    setRgb(px, mix(40, 250, t), mix(30, 130, t), mix(90, 80, t));
     const d = Math.hypot(x - sun.x, y - sun.y);
     if (d < sun.r) {
-      px[0] = 255;
-      px[1] = 210;
-      px[2] = 120;
+      setRgb(px, 255, 210, 120);
     } else if (d < sun.r * 2.2) {
       const g = 1 - (d - sun.r) / (sun.r * 1.2);
       px[0] += 40 * g;
@@ -76,25 +84,19 @@ function cityDusk(width, height, seed) {
     const i = colOf[x];
     const b = i >= 0 ? buildings[i] : undefined;
     if (b && y >= b.top) {
-      px[0] = 25;
-      px[1] = 22;
-      px[2] = 35;
+      setRgb(px, 25, 22, 35);
       const wx = (x - b.x0) % 12;
       const wy = Math.floor(y - b.top) % 16;
       if (wx > 3 && wx < 9 && wy > 4 && wy < 11) {
         const k =
           (i * 131 + Math.floor((x - b.x0) / 12) * 17 + Math.floor((y - b.top) / 16)) & 4095;
         if (lit[k] && b.lit > 0.2) {
-          px[0] = 255;
-          px[1] = 220;
-          px[2] = 140;
+          setRgb(px, 255, 220, 140);
         }
       }
     }
     const n = (noise() - 0.5) * 10;
-    px[0] += n;
-    px[1] += n;
-    px[2] += n;
+    grain(px, n);
   });
 }
 
@@ -103,26 +105,18 @@ function upArrow(width, height, seed) {
   const noise = prng(seed);
   const cx = width / 2;
   return canvas(width, height, 3, (x, y, px) => {
-    px[0] = 70;
-    px[1] = 140;
-    px[2] = 220;
+    setRgb(px, 70, 140, 220);
     if (y > height * 0.85) {
-      px[0] = 60;
-      px[1] = 150;
-      px[2] = 60;
+      setRgb(px, 60, 150, 60);
     }
     const head =
       y > height * 0.12 && y < height * 0.4 && Math.abs(x - cx) < (y - height * 0.12) * 0.8;
     const shaft = y >= height * 0.4 && y < height * 0.8 && Math.abs(x - cx) < width * 0.08;
     if (head || shaft) {
-      px[0] = 240;
-      px[1] = 60;
-      px[2] = 50;
+      setRgb(px, 240, 60, 50);
     }
     const n = (noise() - 0.5) * 8;
-    px[0] += n;
-    px[1] += n;
-    px[2] += n;
+    grain(px, n);
   });
 }
 
@@ -139,9 +133,7 @@ function mandala(size, seed) {
     const a = Math.atan2(dy, dx);
     const v = Math.sin(r * 18 + Math.cos(a * petals + phase) * 3);
     const w = Math.cos(a * petals * 2 - r * 9);
-    px[0] = 128 + 110 * v;
-    px[1] = 128 + 90 * w * (1 - r * 0.5);
-    px[2] = 150 + 100 * Math.sin(r * 7 + a);
+    setRgb(px, 128 + 110 * v, 128 + 90 * w * (1 - r * 0.5), 150 + 100 * Math.sin(r * 7 + a));
   });
 }
 
@@ -155,9 +147,7 @@ function badge(size, seed) {
     col: [rnd() * 255, rnd() * 255, rnd() * 255],
   }));
   return canvas(size, size, 4, (x, y, px) => {
-    px[0] = 0;
-    px[1] = 0;
-    px[2] = 0;
+    setRgb(px, 0, 0, 0);
     px[3] = 0;
     for (const d of discs) {
       const edge = d.r - Math.hypot(x - d.x, y - d.y);
@@ -179,9 +169,7 @@ function waves(width, height, seed) {
   return canvas(width, height, 3, (x, y, px) => {
     const a = Math.sin(x * f[0] + Math.sin(y * f[2]) * 4);
     const b = Math.cos(y * f[1] + x * f[2]);
-    px[0] = 30 + 60 * (a + 1);
-    px[1] = 90 + 50 * (b + 1);
-    px[2] = 140 + 55 * (a * b + 1);
+    setRgb(px, 30 + 60 * (a + 1), 90 + 50 * (b + 1), 140 + 55 * (a * b + 1));
   });
 }
 
@@ -201,20 +189,14 @@ function panorama(width, height, seed) {
   };
   const noise = prng(seed + 7);
   return canvas(width, height, 3, (x, y, px) => {
-    px[0] = mix(150, 235, y / height);
-    px[1] = mix(190, 215, y / height);
-    px[2] = 245;
+    setRgb(px, mix(150, 235, y / height), mix(190, 215, y / height), 245);
     for (const l of layers) {
       if (y >= ridge(l, x)) {
-        px[0] = l.shade * 0.6;
-        px[1] = l.shade * 0.8;
-        px[2] = l.shade;
+        setRgb(px, l.shade * 0.6, l.shade * 0.8, l.shade);
       }
     }
     const n = (noise() - 0.5) * 6;
-    px[0] += n;
-    px[1] += n;
-    px[2] += n;
+    grain(px, n);
   });
 }
 
@@ -224,9 +206,7 @@ function tinyIcon(size, seed) {
   const cells = Array.from({ length: 64 }, () => [rnd() * 255, rnd() * 255, rnd() * 255]);
   return canvas(size, size, 3, (x, y, px) => {
     const cell = cells[Math.floor((y / size) * 8) * 8 + Math.floor((x / size) * 8)] ?? [0, 0, 0];
-    px[0] = cell[0];
-    px[1] = cell[1];
-    px[2] = cell[2];
+    setRgb(px, cell[0], cell[1], cell[2]);
   });
 }
 

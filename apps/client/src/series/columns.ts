@@ -39,11 +39,7 @@ export class Columns<K extends string> {
 
   #grow(): void {
     this.#capacity *= 2;
-    for (const [f, col] of this.#columns) {
-      const next = new Float64Array(this.#capacity);
-      next.set(col);
-      this.#columns.set(f, next);
-    }
+    moveToCapacity(this.#columns, this.#capacity);
   }
 }
 
@@ -97,10 +93,15 @@ export class KeyedColumns {
 
   #grow(): void {
     this.#capacity *= 2;
-    for (const [k, col] of this.#columns) {
-      const next = new Float64Array(this.#capacity);
-      next.set(col);
-      this.#columns.set(k, next);
-    }
+    moveToCapacity(this.#columns, this.#capacity);
+  }
+}
+
+/** Replaces every column with a copy of `capacity` values (the rows so far, zeros after). */
+function moveToCapacity<K>(columns: Map<K, Float64Array>, capacity: number): void {
+  for (const [key, col] of columns) {
+    const next = new Float64Array(capacity);
+    next.set(col);
+    columns.set(key, next);
   }
 }
