@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { sleep, waitFor } from '@tcpbalancer/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { collect, connectTo, exchange, randomBytesFast } from './helpers/clients.js';
 import { connectionLogs, type RunningProxy, startProxy } from './helpers/proxy.js';
 import {
-  type SinkServer,
   sha256,
   startEchoServer,
   startSinkServer,
@@ -160,35 +160,40 @@ describe('relay: server speaks first, half-close', () => {
   });
 });
 
+/**
+ * Polls `bytesMoved` every 150 ms until it stops growing (a sender stalled on full buffers);
+ * resolves with where it stopped.
+ */
+async function untilStalled(bytesMoved: () => number, what: string): Promise<number> {
+  let last = -1;
+  await waitFor(
+    async () => {
+      await sleep(150);
+      const now = bytesMoved();
+      const stalled = now === last && now > 0;
+      last = now;
+      return stalled;
+    },
+    what,
+    15_000,
+  );
+  return last;
+}
+
 describe('relay: backpressure bounds what the proxy buffers', () => {
-  let p: RunningProxy | undefined;
-  let sink: SinkServer | undefined;
-  let src: TestServer | undefined;
-  afterAll(async () => {
-    await p?.close();
-    await sink?.close();
-    await src?.close();
-  });
+  const cleanup = testCleanup();
 
   it('a paused upstream reader and a 100 MiB client sender: bounded, then complete', async () => {
-    sink = await startSinkServer({ paused: true });
-    p = await startProxy([`127.0.0.1:${sink.port}`]);
+    const sink = await cleanup.track(startSinkServer({ paused: true }));
+    const p = await cleanup.proxy([`127.0.0.1:${sink.port}`]);
     const proxy = p.proxy;
     const payload = randomBytesFast(100 * 1024 * 1024, 5);
     const s = await connectTo(p.port);
     const sent = writeAll(s, payload).then(() => s.end());
     // Let the sender fill every buffer on the way until it stalls.
-    let last = -1;
-    await waitFor(
-      async () => {
-        await sleep(150);
-        const now = proxy.stats().upstreams[0]?.bytesToUpstream ?? 0;
-        const stalled = now === last && now > 0;
-        last = now;
-        return stalled;
-      },
+    const last = await untilStalled(
+      () => proxy.stats().upstreams[0]?.bytesToUpstream ?? 0,
       'the sender to stall',
-      15_000,
     );
     const { buffered } = proxy.stats().connections;
     // Documented bound: 2 × (64 KiB + 16 KiB) per direction; kernel buffers hold the rest.
@@ -205,32 +210,20 @@ describe('relay: backpressure bounds what the proxy buffers', () => {
 
   it('a paused client reader and a 100 MiB upstream sender: bounded, then complete', async () => {
     const payload = randomBytesFast(100 * 1024 * 1024, 6);
-    src = await startSourceServer(payload);
-    const p2 = await startProxy([`127.0.0.1:${src.port}`]);
-    try {
-      const s = await connectTo(p2.port);
-      s.pause();
-      let last = -1;
-      await waitFor(
-        async () => {
-          await sleep(150);
-          const now = p2.proxy.stats().upstreams[0]?.bytesFromUpstream ?? 0;
-          const stalled = now === last && now > 0;
-          last = now;
-          return stalled;
-        },
-        'the upstream sender to stall',
-        15_000,
-      );
-      expect(p2.proxy.stats().connections.buffered).toBeLessThanOrEqual(320 * 1024);
-      expect(last).toBeLessThan(payload.length / 2);
-      const out = collect(s);
-      s.resume();
-      const { data } = await out;
-      expect(data.length).toBe(payload.length);
-      expect(sha256(data)).toBe(sha256(payload));
-    } finally {
-      await p2.close();
-    }
+    const src = await cleanup.track(startSourceServer(payload));
+    const p = await cleanup.proxy([`127.0.0.1:${src.port}`]);
+    const s = await connectTo(p.port);
+    s.pause();
+    const last = await untilStalled(
+      () => p.proxy.stats().upstreams[0]?.bytesFromUpstream ?? 0,
+      'the upstream sender to stall',
+    );
+    expect(p.proxy.stats().connections.buffered).toBeLessThanOrEqual(320 * 1024);
+    expect(last).toBeLessThan(payload.length / 2);
+    const out = collect(s);
+    s.resume();
+    const { data } = await out;
+    expect(data.length).toBe(payload.length);
+    expect(sha256(data)).toBe(sha256(payload));
   });
 });
