@@ -1,13 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -348,7 +340,7 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(existsSync(join(ROOT, 'samples/in'))).toBe(true);
-    const gitignore = readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n');
+    const gitignore = readText('.gitignore').split('\n');
     expect(gitignore).toContain('samples/out/');
   });
 });
