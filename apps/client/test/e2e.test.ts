@@ -5,9 +5,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
+  clientArgs,
   lastJson,
   listFiles,
   makeImageDir,
+  OPEN_LOOP_RUN,
   runCli,
   type Summary,
   startCluster,
@@ -37,16 +39,8 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const proxyAddr = () => `127.0.0.1:${cluster.proxy.port}`;
-  /** `--proxy <the cluster's proxy> --input <dir> --output <out>`: the start of most runs here. */
-  const viaCluster = (dir: string, out: string) => [
-    '--proxy',
-    proxyAddr(),
-    '--input',
-    dir,
-    '--output',
-    out,
-  ];
+  /** `--proxy <the cluster's proxy> --input <dir> [--output <out>]`: the start of every run here. */
+  const viaCluster = (dir: string, out?: string) => clientArgs(cluster.proxy.port, dir, out);
 
   it('resizes every image of a mixed directory once, with the right size and format', async () => {
     const out = path.join(work, 'out-mixed');
@@ -159,10 +153,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
 
   it('--json output shape, dry-run closed-loop load mode', async () => {
     const r = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      input,
+      ...viaCluster(input),
       '--dry-run',
       '--duration',
       '700ms',
@@ -203,20 +194,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
   });
 
   it('open loop: --rate keeps its timetable (count and duration)', async () => {
-    const r = await runCli([
-      '--proxy',
-      proxyAddr(),
-      '--input',
-      input,
-      '--dry-run',
-      '--duration',
-      '2s',
-      '--rate',
-      '100',
-      '--conns',
-      '4',
-      '--json',
-    ]);
+    const r = await runCli([...viaCluster(input), ...OPEN_LOOP_RUN, '--json']);
     expect(r.code).toBe(0);
     const s = lastJson(r.stdout) as unknown as Summary;
     // 100 req/s for 2 s: 200 slots; generous time bounds for a noisy 2-core machine.
@@ -233,7 +211,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
       [['--input', input, '--output', path.join(work, 'x')], /--proxy/],
       [[...viaCluster(path.join(work, 'nope'), path.join(work, 'x'))], /--input/],
       [[...viaCluster(input, path.join(work, 'x')), '--width', '-3'], /--width/],
-      [['--proxy', proxyAddr(), '--input', input], /--output/],
+      [viaCluster(input), /--output/],
     ];
     const file = path.join(work, 'a-file');
     await writeFile(file, 'x');
@@ -260,12 +238,7 @@ describe('tcpbalancer-client end to end (real backends, real proxy)', () => {
 
   it('a dead proxy address: each image retried, then failed (exit 1), no hang', async () => {
     const r = await runCli([
-      '--proxy',
-      '127.0.0.1:1',
-      '--input',
-      input,
-      '--output',
-      path.join(work, 'out-dead'),
+      ...clientArgs(1, input, path.join(work, 'out-dead')),
       '--retries',
       '2',
       '--json',

@@ -5,6 +5,7 @@ import { noiseImage, runApp } from '@tcpbalancer/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
+  clientArgs,
   lastJson,
   listFiles,
   runCli,
@@ -54,12 +55,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
     const r = await runApp(
       'client',
       [
-        '--proxy',
-        `127.0.0.1:${cluster.proxy.port}`,
-        '--input',
-        faultInput,
-        '--output',
-        out,
+        ...clientArgs(cluster.proxy.port, faultInput, out),
         '--width',
         '64',
         '--conns',
@@ -133,13 +129,7 @@ describe('faults mid-run (real backends, real proxy)', () => {
       const out = path.join(work, 'out-down');
       const t0 = performance.now();
       const r = await runCli(
-        ['--proxy', `127.0.0.1:${proxy.port}`, '--input', faultInput, '--output', out].concat([
-          '--width',
-          '64',
-          '--conns',
-          '4',
-          '--json',
-        ]),
+        [...clientArgs(proxy.port, faultInput, out), '--width', '64', '--conns', '4', '--json'],
         {},
         30_000,
       );

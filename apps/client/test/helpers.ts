@@ -9,6 +9,7 @@ import {
 
 export {
   type Cluster,
+  clientArgs,
   type FakeBackend,
   listFiles,
   type MixedImage as TestImage,
@@ -43,6 +44,20 @@ export function startCluster(n: number): Promise<Cluster> {
     proxyExtra: ['--health-interval', '200', '--connect-timeout', '500'],
   });
 }
+
+/**
+ * An open-loop dry run: 100 requests/s for 2 s on 4 connections. Every slot of the timetable
+ * goes out, late if need be: exactly 200 requests.
+ */
+export const OPEN_LOOP_RUN: readonly string[] = [
+  '--dry-run',
+  '--duration',
+  '2s',
+  '--rate',
+  '100',
+  '--conns',
+  '4',
+];
 
 /** The client's --json summary: the promised fields and the ones the client adds. */
 export interface Summary extends ClientSummary {

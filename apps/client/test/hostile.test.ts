@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Frame, FrameType } from '@tcpbalancer/protocol';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeBackend, lastJson, runCli, startFakeBackend } from './helpers.js';
+import { clientArgs, type FakeBackend, lastJson, runCli, startFakeBackend } from './helpers.js';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0, 1, 1, 1, 1, 1]);
 /** A real 10x20 PNG, made in beforeAll: what an honest backend answers. */
@@ -159,12 +159,7 @@ describe('hostile answers from a fake backend', () => {
 
   it('reports every hostile answer as a failure and writes nothing outside --output', async () => {
     const r = await runCli([
-      '--proxy',
-      `127.0.0.1:${fake.port}`,
-      '--input',
-      input(),
-      '--output',
-      output(),
+      ...clientArgs(fake.port, input(), output()),
       '--retries',
       '1',
       '--timeout',

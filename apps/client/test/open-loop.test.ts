@@ -5,7 +5,7 @@ import { encodeFrame, type Frame, FrameType } from '@tcpbalancer/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, runClient } from '../src/index.js';
-import { type FakeBackend, startFakeBackend } from './helpers.js';
+import { clientArgs, type FakeBackend, OPEN_LOOP_RUN, startFakeBackend } from './helpers.js';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0, 1, 1, 1, 1, 1]);
 const answer = (req: Frame): Frame => ({
@@ -51,22 +51,7 @@ describe('open loop (--rate): coordinated omission corrected', () => {
   });
 
   it('keeps the timetable and counts latency from the scheduled time', async () => {
-    const config = parseConfig(
-      [
-        '--proxy',
-        `127.0.0.1:${fake.port}`,
-        '--input',
-        dir,
-        '--dry-run',
-        '--duration',
-        '2s',
-        '--rate',
-        '100',
-        '--conns',
-        '4',
-      ],
-      {},
-    );
+    const config = parseConfig([...clientArgs(fake.port, dir), ...OPEN_LOOP_RUN], {});
     const s = await runClient(config, { logger: pino({ level: 'silent' }) });
     expect(s.failed).toBe(0);
     // Every slot of the timetable goes out, late if need be: exactly rate × duration.

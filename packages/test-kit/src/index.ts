@@ -76,6 +76,7 @@ export {
   type AppRun,
   type ClientRun,
   type ClientSummary,
+  clientArgs,
   findSummary,
   type RunOptions,
   runApp,

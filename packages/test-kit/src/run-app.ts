@@ -91,3 +91,12 @@ export async function runClient(
   const run = await runApp('client' satisfies AppName, args, opts);
   return { ...run, summary: findSummary(run.stdout) };
 }
+
+/**
+ * The start of most client command lines: `--proxy 127.0.0.1:<port> --input <dir>`, and
+ * `--output <dir>` when given (a dry run or a load run saves nothing).
+ */
+export function clientArgs(port: number, input: string, output?: string): string[] {
+  const out = output === undefined ? [] : ['--output', output];
+  return ['--proxy', `127.0.0.1:${port}`, '--input', input, ...out];
+}

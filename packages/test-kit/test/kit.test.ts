@@ -4,6 +4,7 @@ import { FrameType, responseFrame } from '@tcpbalancer/protocol';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  clientArgs,
   collectUntilClose,
   compareTrees,
   connect,
@@ -200,5 +201,19 @@ describe('spawning the real programs', () => {
     await killAll();
     expect(await withTimeout(b.exited, 5000, 'exit')).toBe('SIGKILL');
     expect(await waitUntil(async () => !(await isAlive(b.pid)), 5000)).toBe(true);
+  });
+});
+
+describe('clientArgs', () => {
+  it('is --proxy on loopback and --input, with --output only when given', () => {
+    expect(clientArgs(7000, 'in', 'out')).toEqual([
+      '--proxy',
+      '127.0.0.1:7000',
+      '--input',
+      'in',
+      '--output',
+      'out',
+    ]);
+    expect(clientArgs(1, 'in')).toEqual(['--proxy', '127.0.0.1:1', '--input', 'in']);
   });
 });

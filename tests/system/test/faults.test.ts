@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   type ClientRun,
   type Corpus,
+  clientArgs,
   compareTrees,
   countFiles,
   type FakeBackend,
@@ -66,14 +67,9 @@ describe('faults during a client run', () => {
     return Promise.all(ports.map((port, i) => startBackend({ name: `b${i + 1}`, port })));
   }
 
-  function clientArgs(proxyPort: number, output: string, extra: readonly string[] = []): string[] {
+  function corpusArgs(proxyPort: number, output: string, extra: readonly string[] = []): string[] {
     return [
-      '--proxy',
-      `127.0.0.1:${proxyPort}`,
-      '--input',
-      corpus.dir,
-      '--output',
-      output,
+      ...clientArgs(proxyPort, corpus.dir, output),
       '--width',
       '64',
       '--height',
@@ -102,7 +98,7 @@ describe('faults during a client run', () => {
     extra: readonly string[] = [],
   ): Promise<ClientRun & { faultedAt: number }> {
     let faultedAt = -1;
-    const r = await runClient(clientArgs(proxyPort, output, extra), {
+    const r = await runClient(corpusArgs(proxyPort, output, extra), {
       timeoutMs: 60_000,
       onStart: async (app) => {
         const hit = await waitUntil(
@@ -135,7 +131,7 @@ describe('faults during a client run', () => {
     await backends(ports);
     const proxy = await startProxy({ upstreams: ports, extra: PROXY_FLAGS });
     await mkdir(reference, { recursive: true });
-    const r = await runClient(clientArgs(proxy.port, reference), { timeoutMs: 60_000 });
+    const r = await runClient(corpusArgs(proxy.port, reference), { timeoutMs: 60_000 });
     expectAllOk(r);
     const files = await listFiles(reference);
     expect(files.length).toBe(IMAGES);
@@ -187,7 +183,7 @@ describe('faults during a client run', () => {
     const proxy = await startProxy({ upstreams: backendPorts, extra: PROXY_FLAGS });
     const out = await freshOutput();
     const t0 = performance.now();
-    const r = await runClient(clientArgs(proxy.port, out), { timeoutMs: 16_000 });
+    const r = await runClient(corpusArgs(proxy.port, out), { timeoutMs: 16_000 });
     const ms = performance.now() - t0;
     allDownText = `${r.stderr}\n${r.stdout}`;
     expect(await listFiles(out)).toEqual([]);
@@ -212,12 +208,7 @@ describe('faults during a client run', () => {
       await copyFile(img.absPath, path.join(few, path.basename(img.relPath)));
     const down = await runClient(
       [
-        '--proxy',
-        `127.0.0.1:${proxy.port}`,
-        '--input',
-        few,
-        '--output',
-        await freshOutput(),
+        ...clientArgs(proxy.port, few, await freshOutput()),
         '--width',
         '64',
         '--height',
@@ -235,7 +226,7 @@ describe('faults during a client run', () => {
     await backends();
     await sleep(1000);
     const out2 = await freshOutput();
-    const r2 = await runClient(clientArgs(proxy.port, out2), { timeoutMs: 60_000 });
+    const r2 = await runClient(corpusArgs(proxy.port, out2), { timeoutMs: 60_000 });
     expectAllOk(r2);
     expect(await compareTrees(reference, out2)).toEqual([]);
   });
@@ -260,7 +251,7 @@ describe('faults during a client run', () => {
       const out = await freshOutput();
       const t0 = performance.now();
       const r = await runClient(
-        clientArgs(proxy.port, out, ['--timeout', clientTimeout, '--retries', '6']),
+        corpusArgs(proxy.port, out, ['--timeout', clientTimeout, '--retries', '6']),
         { timeoutMs: 60_000 },
       );
       expect(hole.requests.length, 'the black hole was sent work').toBeGreaterThan(0);

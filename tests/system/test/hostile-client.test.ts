@@ -9,6 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Frame, FrameType } from '@tcpbalancer/protocol';
 import {
+  clientArgs,
   type FakeAnswer,
   type FakeBackend,
   killAll,
@@ -93,12 +94,7 @@ describe('hostile answers → client', () => {
     await mkdir(output, { recursive: true });
     const r = await runClient(
       [
-        '--proxy',
-        `127.0.0.1:${proxy.port}`,
-        '--input',
-        input,
-        '--output',
-        output,
+        ...clientArgs(proxy.port, input, output),
         '--width',
         '32',
         '--height',
