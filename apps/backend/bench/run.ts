@@ -11,22 +11,18 @@
  * BENCH_RESULTS_DIR: also write `backend.json` there (the repo's benchmark convention).
  * BENCH_BIN: the backend build to measure (default ../dist/main.js), e.g. an older commit's for before/after.
  */
-import { once } from 'node:events';
-import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, FrameDecoder, FrameType } from '@tcpbalancer/protocol';
 import {
   type BenchRow,
-  type PhotoImage as CorpusImage,
   DEFAULT_PHOTO_SPEC as DEFAULT_SPEC,
   loadPhotoCorpus,
   type RunningApp,
   startApp,
   writeBenchResults,
 } from '@tcpbalancer/test-kit';
-import sharp from 'sharp';
 import { configureSharp } from '../src/resize.js';
+import { type BenchImage, resizeInProcess, resizeThroughBackend } from './drive.js';
 
 const env = (name: string, dflt: number) => {
   const v = process.env[name];
@@ -44,32 +40,6 @@ const HEIGHT = env('BENCH_HEIGHT', 600);
 const corpusDir = fileURLToPath(new URL('../.bench-corpus/', import.meta.url));
 /** BENCH_BIN: another build of the backend (an older commit's dist/main.js, for before/after). */
 const bin = process.env.BENCH_BIN || fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** (a) sharp in-process: the same pipeline as the backend, CONCURRENCY images in flight. */
-async function inProcess(images: CorpusImage[], total: number): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < total) {
-      const img = images[next++ % images.length]!;
-      const meta = await sharp(img.data, {
-        failOn: 'warning',
-        limitInputPixels: 40_000_000,
-      }).metadata();
-      if (!meta.width) throw new Error('no width');
-      await sharp(img.data, {
-        failOn: 'warning',
-        limitInputPixels: 40_000_000,
-        sequentialRead: true,
-      })
-        .rotate()
-        .resize({ width: WIDTH, height: HEIGHT, fit: 'inside' })
-        .toBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return (performance.now() - t0) / 1000;
-}
 
 /** The backend under test through the kit: waits for `listening`, killed whatever ends this process. */
 function startBackend(): Promise<RunningApp> {
@@ -95,57 +65,13 @@ function startBackend(): Promise<RunningApp> {
   );
 }
 
+const BOX = { width: WIDTH, height: HEIGHT };
+/** (a) sharp in-process: the same pipeline as the backend, CONCURRENCY images in flight. */
+const inProcess = (images: readonly BenchImage[], total: number) =>
+  resizeInProcess(images, total, { concurrency: CONCURRENCY, box: BOX });
 /** (b) through the backend: CONNS connections, WINDOW requests in flight on each. */
-async function throughBackend(port: number, images: CorpusImage[], total: number): Promise<number> {
-  let next = 0;
-  let answered = 0;
-  const t0 = performance.now();
-  const conn = async () => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    let failed: Error | undefined;
-    socket.on('error', (e) => {
-      failed = e;
-    });
-    await once(socket, 'connect');
-    const decoder = new FrameDecoder();
-    let inflight = 0;
-    let id = 0;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('close', () => reject(failed ?? new Error('backend closed the connection')));
-      const send = () => {
-        while (inflight < WINDOW && next < total) {
-          const img = images[next++ % images.length]!;
-          inflight++;
-          socket.cork();
-          for (const part of encodeFrame({
-            type: FrameType.Request,
-            requestId: ++id,
-            header: { width: WIDTH, height: HEIGHT, fit: 'inside', name: img.name },
-            payload: img.data,
-          })) {
-            socket.write(part);
-          }
-          socket.uncork();
-        }
-        if (inflight === 0 && next >= total) resolve();
-      };
-      socket.on('data', (chunk) => {
-        for (const f of decoder.push(chunk)) {
-          if (f.type !== FrameType.Response)
-            reject(new Error(`error answer: ${JSON.stringify(f.header)}`));
-          inflight--;
-          answered++;
-        }
-        send();
-      });
-      send();
-    });
-    socket.end();
-  };
-  await Promise.all(Array.from({ length: CONNS }, conn));
-  if (answered !== total) throw new Error(`answered ${answered} of ${total}`);
-  return (performance.now() - t0) / 1000;
-}
+const throughBackend = (port: number, images: readonly BenchImage[], total: number) =>
+  resizeThroughBackend(port, images, total, { conns: CONNS, window: WINDOW, box: BOX });
 
 async function main() {
   configureSharp(); // the backend's own sharp settings, for a like-for-like baseline
