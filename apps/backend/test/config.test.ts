@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
+import { thrown } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ENV_VARS, parseConfig } from '../src/index.js';
 import { BIN } from './helpers.js';
@@ -109,15 +110,10 @@ describe('parseConfig', () => {
     [['--log-level', 'loud'], /--log-level/],
     [['--frobnicate'], /frobnicate/],
   ])('refuses %j with a ConfigError naming the flag', (argv, re) => {
-    try {
-      parseConfig(argv, {});
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).code).toBe('ERR_CONFIG');
-      expect((err as Error).message).toMatch(re);
-      expect((err as Error).message).not.toContain('\n');
-    }
+    const err = thrown(ConfigError, () => parseConfig(argv, {}));
+    expect(err.code).toBe('ERR_CONFIG');
+    expect(err.message).toMatch(re);
+    expect(err.message).not.toContain('\n');
   });
 
   it('refuses a bad env value naming the variable', () => {

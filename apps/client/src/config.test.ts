@@ -1,18 +1,11 @@
+import { thrown } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, parseConfig } from './config.js';
 import { ConfigError, HelpRequested } from './errors.js';
 
 const base = ['--proxy', '127.0.0.1:9000', '--input', 'in', '--output', 'out'];
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (fn: () => unknown) => thrown(ConfigError, fn);
 
 describe('parseConfig', () => {
   it('has defaults and is frozen', () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { thrown } from '@tcpbalancer/test-kit';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, HelpRequested, parseConfig } from './config.js';
 import { ConfigError } from './errors.js';
@@ -98,15 +99,10 @@ describe('parseConfig', () => {
     [[], /--upstream/],
     [['-u', 'a:1@0'], /--upstream/],
   ])('%j → ConfigError naming the flag', (argv, re) => {
-    try {
-      parseConfig(argv, {});
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).code).toBe('ERR_CONFIG');
-      expect((err as Error).message).toMatch(re);
-      expect((err as Error).message).not.toContain('\n');
-    }
+    const err = thrown(ConfigError, () => parseConfig(argv, {}));
+    expect(err.code).toBe('ERR_CONFIG');
+    expect(err.message).toMatch(re);
+    expect(err.message).not.toContain('\n');
   });
 
   it('names the env var when an env value is bad', () => {

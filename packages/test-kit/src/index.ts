@@ -91,4 +91,5 @@ export {
   startApp,
   waitForBuilt,
 } from './spawn-app.js';
+export { thrown } from './thrown.js';
 export { sleep, waitFor, waitUntil, withTimeout } from './timing.js';

@@ -26,6 +26,7 @@ import {
   startBackend,
   startFakeBackend,
   tempDir,
+  thrown,
   waitUntil,
   withTimeout,
 } from '../src/index.js';
@@ -215,5 +216,20 @@ describe('clientArgs', () => {
       'out',
     ]);
     expect(clientArgs(1, 'in')).toEqual(['--proxy', '127.0.0.1:1', '--input', 'in']);
+  });
+});
+
+describe('thrown', () => {
+  it('returns the error of the asked type; fails when none or another is thrown', () => {
+    const e = thrown(RangeError, () => {
+      throw new RangeError('too far');
+    });
+    expect(e.message).toBe('too far');
+    expect(() => thrown(RangeError, () => 1)).toThrow(/expected a RangeError to be thrown/);
+    expect(() =>
+      thrown(RangeError, () => {
+        throw new TypeError('other');
+      }),
+    ).toThrow(/expected a RangeError to be thrown, got TypeError: other/);
   });
 });
