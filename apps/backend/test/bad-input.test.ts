@@ -1,4 +1,4 @@
-import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
+import { ErrorCode, encodeFrameToBuffer, FrameType, requestFrame } from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   FramePeer,
@@ -109,12 +109,7 @@ describe('bad frames: an error frame, then the connection is closed', () => {
   }
 
   it('a payload length of 2^53 (and the first answers before it are kept)', async () => {
-    const ok = encodeFrameToBuffer({
-      type: FrameType.Request,
-      requestId: 7,
-      header: { width: 16 },
-      payload: good,
-    });
+    const ok = encodeFrameToBuffer(requestFrame(7, { width: 16 }, good));
     const c = await expectClosedWith(
       [ok, rawPrefix({ payloadLength: 2n ** 53n })],
       ErrorCode.FrameTooLarge,
@@ -159,12 +154,7 @@ describe('bad frames: an error frame, then the connection is closed', () => {
   });
 
   it('a truncated frame (the peer ends inside it)', async () => {
-    const whole = encodeFrameToBuffer({
-      type: FrameType.Request,
-      requestId: 3,
-      header: { width: 16 },
-      payload: good,
-    });
+    const whole = encodeFrameToBuffer(requestFrame(3, { width: 16 }, good));
     await expectClosedWith(whole.subarray(0, whole.length - 10), ErrorCode.TruncatedFrame, {
       end: true,
     });

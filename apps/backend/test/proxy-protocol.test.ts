@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
+import { ErrorCode, encodeFrameToBuffer, FrameType, requestFrame } from '@tcpbalancer/protocol';
 import { encodeV1, encodeV2 } from '@tcpbalancer/proxy-protocol';
 import { startApp } from '@tcpbalancer/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -22,13 +22,7 @@ import {
 
 let backend: Spawned;
 let img: Buffer;
-const request = (id: number) =>
-  encodeFrameToBuffer({
-    type: FrameType.Request,
-    requestId: id,
-    header: { width: 8 },
-    payload: img,
-  });
+const request = (id: number) => encodeFrameToBuffer(requestFrame(id, { width: 8 }, img));
 
 beforeAll(async () => {
   backend = await startMeteredBackend(['--proxy-protocol']);

@@ -1,4 +1,4 @@
-import { ErrorCode, encodeFrameToBuffer, FrameType } from '@tcpbalancer/protocol';
+import { ErrorCode, encodeFrameToBuffer, FrameType, requestFrame } from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FramePeer, noise, type Spawned, startBackend } from './helpers.js';
 
@@ -48,12 +48,7 @@ describe('idle and trickle', () => {
 
   it('closes a peer that trickles a frame a byte at a time (bytes are not progress)', async () => {
     const c = await FramePeer.connect(backend.port);
-    const frame = encodeFrameToBuffer({
-      type: FrameType.Request,
-      requestId: 1,
-      header: { width: 16 },
-      payload: small,
-    });
+    const frame = encodeFrameToBuffer(requestFrame(1, { width: 16 }, small));
     const trickling = trickle(c, frame, 25);
     try {
       const ms = await c.waitClosed(6000);
@@ -70,12 +65,7 @@ describe('idle and trickle', () => {
     const c = await FramePeer.connect(backend.port);
     // Keep a resize queue going (work is progress), and trickle another frame meanwhile.
     for (let k = 0; k < 8; k++) c.send({ width: 1200, format: 'webp' }, big);
-    const frame = encodeFrameToBuffer({
-      type: FrameType.Request,
-      requestId: 99,
-      header: {},
-      payload: small,
-    });
+    const frame = encodeFrameToBuffer(requestFrame(99, {}, small));
     const trickling = trickle(c, frame, 40);
     try {
       const ms = await c.waitClosed(8000);

@@ -5,7 +5,13 @@
  * timeouts.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { ErrorCode, encodeFrameToBuffer, FrameType, MAX_NAME_LENGTH } from '@tcpbalancer/protocol';
+import {
+  ErrorCode,
+  encodeFrameToBuffer,
+  FrameType,
+  MAX_NAME_LENGTH,
+  requestFrame,
+} from '@tcpbalancer/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FramePeer, noise, type Spawned, startBackend } from './helpers.js';
 
@@ -118,9 +124,7 @@ describe('a frame larger than --max-buffered-bytes', () => {
     const b = await startBackend(['--max-buffered-bytes', String(1024 * 1024)]);
     const c = await FramePeer.connect(b.port);
     const payload = Buffer.alloc(1536 * 1024);
-    c.writeRaw(
-      encodeFrameToBuffer({ type: FrameType.Request, requestId: 1, header: { width: 4 }, payload }),
-    );
+    c.writeRaw(encodeFrameToBuffer(requestFrame(1, { width: 4 }, payload)));
     // The frame timeout is 30 s: an answer within 5 s is the limit speaking.
     await c.waitClosed(5000);
     const err = c.frames.find((f) => f.requestId === 0);

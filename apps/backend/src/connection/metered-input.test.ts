@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import net, { type Socket } from 'node:net';
-import { encodeFrameToBuffer, FrameType, pingFrame } from '@tcpbalancer/protocol';
+import { encodeFrameToBuffer, FrameType, pingFrame, requestFrame } from '@tcpbalancer/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferBudget } from '../buffer-budget.js';
 import { createMetrics } from '../metrics.js';
@@ -28,12 +28,7 @@ async function pair(): Promise<{ server: Socket; client: Socket; close: () => vo
 }
 
 const request = (id: number, bytes: number) =>
-  encodeFrameToBuffer({
-    type: FrameType.Request,
-    requestId: id,
-    header: { width: 1 },
-    payload: Buffer.alloc(bytes, 7),
-  });
+  encodeFrameToBuffer(requestFrame(id, { width: 1 }, Buffer.alloc(bytes, 7)));
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
