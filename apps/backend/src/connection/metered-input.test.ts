@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import net, { type Socket } from 'node:net';
-import { encodeFrameToBuffer, FrameType, pingFrame, requestFrame } from '@tcpbalancer/protocol';
+import { encodeFrameToBuffer, pingFrame, requestFrame } from '@tcpbalancer/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferBudget } from '../buffer-budget.js';
 import { createMetrics } from '../metrics.js';
