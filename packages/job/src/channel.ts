@@ -1,17 +1,37 @@
 import { ChannelAbortedError, ChannelClosedError } from './errors.js';
 import { Queue } from './queue.js';
 
-interface Receiver<T> {
-  resolve(value: T): void;
+/** A `send` or `receive` waiting for the other side, `close()` or its signal. */
+interface Waiter {
   reject(err: unknown): void;
+  /** Stops listening to the signal, once the waiter has left the queue. */
   detach(): void;
 }
 
-interface Sender<T> {
+interface Receiver<T> extends Waiter {
+  resolve(value: T): void;
+}
+
+interface Sender<T> extends Waiter {
   value: T;
   resolve(): void;
-  reject(err: unknown): void;
-  detach(): void;
+}
+
+const noop = (): void => {};
+
+/**
+ * Queues `waiter` until the other side (or `close()`) takes it out; if `signal` aborts first, it
+ * leaves the queue and rejects with `ChannelAbortedError`. Without a signal, no listener at all.
+ */
+function enqueue<W extends Waiter>(queue: Queue<W>, waiter: W, signal?: AbortSignal): void {
+  if (signal !== undefined) {
+    const onAbort = (): void => {
+      if (queue.remove(waiter)) waiter.reject(new ChannelAbortedError(signal.reason));
+    };
+    waiter.detach = () => signal.removeEventListener('abort', onAbort);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  queue.push(waiter);
 }
 
 /**
@@ -75,17 +95,7 @@ export class Channel<T> implements AsyncIterable<T> {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const sender: Sender<T> = {
-        value,
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      const onAbort = (): void => {
-        if (this.#senders.remove(sender)) reject(new ChannelAbortedError(signal?.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#senders.push(sender);
+      enqueue(this.#senders, { value, resolve, reject, detach: noop }, signal);
     });
   }
 
@@ -114,16 +124,7 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     if (this.#closed) return Promise.reject(new ChannelClosedError('receive on a closed channel'));
     return new Promise<T>((resolve, reject) => {
-      const receiver: Receiver<T> = {
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      const onAbort = (): void => {
-        if (this.#receivers.remove(receiver)) reject(new ChannelAbortedError(signal?.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#receivers.push(receiver);
+      enqueue(this.#receivers, { resolve, reject, detach: noop }, signal);
     });
   }
 
