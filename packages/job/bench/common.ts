@@ -104,6 +104,14 @@ export interface Hooks {
   afterEach?: () => void | Promise<void>;
 }
 
+/**
+ * Stops the scenario if a run ended otherwise than it must: its figure would measure something
+ * else.
+ */
+export function mustEnd(state: string, expected: string): void {
+  if (state !== expected) throw new Error(`the run ended ${state}, not ${expected}`);
+}
+
 /** A promise that rejects when `signal` aborts: a task blocked in an await that honours it. */
 export function blocked(signal: AbortSignal): Promise<never> {
   return new Promise<never>((_resolve, reject) => {

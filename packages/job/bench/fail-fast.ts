@@ -2,7 +2,7 @@
 // the group ends once every finalizer has run — the whole life, set-up included, in CPU time.
 // Baseline: the hand-written AbortController + Promise.allSettled group (hand-group.ts).
 import { Job, type Task } from '../src/index.js';
-import { blocked, report, timeEach } from './common.js';
+import { blocked, mustEnd, report, timeEach } from './common.js';
 import { type HandTask, startGroup } from './hand-group.js';
 
 const N = 10_000;
@@ -24,8 +24,7 @@ async function baseline(): Promise<void> {
       throw boom;
     },
   };
-  const state = await startGroup(tasks).done;
-  if (state !== 'cancelled') throw new Error(state);
+  mustEnd(await startGroup(tasks).done, 'cancelled');
 }
 
 async function job(): Promise<void> {
@@ -43,8 +42,7 @@ async function job(): Promise<void> {
       throw boom;
     },
   }));
-  const state = await j.run();
-  if (state !== 'cancelled') throw new Error(state);
+  mustEnd(await j.run(), 'cancelled');
 }
 
 const ms = await timeEach({ baseline, job }, { time: 0, iterations: 5, rounds: 5 });

@@ -3,7 +3,7 @@
 import { Effect } from 'effect';
 import { run as effectionRun, lift, sleep } from 'effection';
 import { Job } from '../src/index.js';
-import { immediate, report, timeEach } from './common.js';
+import { immediate, mustEnd, report, timeEach } from './common.js';
 
 const N = 1_000_000;
 let sink = 0;
@@ -30,8 +30,7 @@ async function job(): Promise<void> {
       if (++i === N) t.done();
     },
   }));
-  const state = await j.run();
-  if (state !== 'done') throw new Error(state);
+  mustEnd(await j.run(), 'done');
 }
 
 function effect(): Promise<void> {

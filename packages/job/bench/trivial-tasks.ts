@@ -4,7 +4,7 @@
 import { Effect } from 'effect';
 import { run as effectionRun, spawn } from 'effection';
 import { Job } from '../src/index.js';
-import { report, timeEach } from './common.js';
+import { mustEnd, report, timeEach } from './common.js';
 import { type HandTask, startGroup } from './hand-group.js';
 
 const N = 10_000;
@@ -20,8 +20,7 @@ async function baseline(): Promise<void> {
       },
     };
   }
-  const state = await startGroup(tasks).done;
-  if (state !== 'done') throw new Error(state);
+  mustEnd(await startGroup(tasks).done, 'done');
 }
 
 async function job(): Promise<void> {
@@ -34,8 +33,7 @@ async function job(): Promise<void> {
       },
     }));
   }
-  const state = await j.run();
-  if (state !== 'done') throw new Error(state);
+  mustEnd(await j.run(), 'done');
 }
 
 const indices = Array.from({ length: N }, (_, i) => i);
