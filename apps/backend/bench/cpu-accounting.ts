@@ -3,9 +3,13 @@
  * thread (sockets, decoding, bookkeeping) vs the client. Less sensitive to a noisy machine than
  * a throughput ratio. `node --import tsx bench/cpu-accounting.ts` (BENCH_IMAGES, default 30).
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadPhotoCorpus, startApp } from '@tcpbalancer/test-kit';
+import {
+  cpuSecondsSync,
+  loadPhotoCorpus,
+  mainThreadCpuSecondsSync,
+  startApp,
+} from '@tcpbalancer/test-kit';
 import { configureSharp } from '../src/resize.js';
 import { resizeInProcess, resizeThroughBackend } from './drive.js';
 
@@ -29,11 +33,9 @@ const app = await startApp({ name: 'backend', main: bin }, [
   '4',
 ]);
 const { pid: child, port } = app;
-/** utime + stime of a process or thread, ms (100 Hz ticks). */
-const cpuMs = (path: string) => {
-  const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
+/** utime + stime of a process, and of its main thread alone, ms (100 Hz ticks). */
+const cpuMs = (pid: number) => cpuSecondsSync(pid) * 1000;
+const mainThreadCpuMs = (pid: number) => mainThreadCpuSecondsSync(pid) * 1000;
 /** 4 connections × 4 requests in flight through the backend. */
 const run = (total: number) =>
   resizeThroughBackend(port, images, total, { conns: 4, window: 4, box: BOX });
@@ -41,18 +43,18 @@ const run = (total: number) =>
 configureSharp();
 const inProcess = (total: number) => resizeInProcess(images, total, { concurrency: 2, box: BOX });
 await inProcess(images.length);
-const self0 = cpuMs(`/proc/${process.pid}/task/${process.pid}/stat`);
+const self0 = mainThreadCpuMs(process.pid);
 await inProcess(N);
-const inProcessMain = cpuMs(`/proc/${process.pid}/task/${process.pid}/stat`) - self0;
+const inProcessMain = mainThreadCpuMs(process.pid) - self0;
 
 await run(images.length); // warm-up
 const c0 = process.cpuUsage();
-const b0 = cpuMs(`/proc/${child}/stat`);
-const m0 = cpuMs(`/proc/${child}/task/${child}/stat`);
+const b0 = cpuMs(child);
+const m0 = mainThreadCpuMs(child);
 await run(N);
 const c1 = process.cpuUsage(c0);
-const backend = cpuMs(`/proc/${child}/stat`) - b0;
-const main = cpuMs(`/proc/${child}/task/${child}/stat`) - m0;
+const backend = cpuMs(child) - b0;
+const main = mainThreadCpuMs(child) - m0;
 const client = (c1.user + c1.system) / 1000;
 const resize = backend - main;
 console.log(`in-process: main thread ${(inProcessMain / N).toFixed(1)} ms/image (sharp's JS side)`);

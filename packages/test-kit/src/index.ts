@@ -66,6 +66,7 @@ export {
   cpuSecondsSync,
   fdCount,
   isAlive,
+  mainThreadCpuSecondsSync,
   rssKiB,
   rssKiBSync,
   type Sampler,

@@ -62,8 +62,20 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
 
 /** Synchronous CPU seconds (0 once gone), for tight benchmark loops. */
 export function cpuSecondsSync(pid: number): number {
+  return statCpuSecondsSync(`/proc/${pid}/stat`);
+}
+
+/**
+ * The CPU seconds of the process's main thread alone (its /proc task entry; 0 once gone): the
+ * process's total minus this is what its other threads (libuv's pool, sharp's) used.
+ */
+export function mainThreadCpuSecondsSync(pid: number): number {
+  return statCpuSecondsSync(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSecondsSync(path: string): number {
   try {
-    const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const f = statFields(readFileSync(path, 'utf8'));
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
   } catch {
     return 0;

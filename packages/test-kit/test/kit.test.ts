@@ -9,12 +9,14 @@ import {
   compareTrees,
   connect,
   cpuSeconds,
+  cpuSecondsSync,
   FramePeer,
   fdCount,
   isAlive,
   killAll,
   listFiles,
   liveApps,
+  mainThreadCpuSecondsSync,
   makeCorpus,
   makeImage,
   nonImages,
@@ -43,6 +45,13 @@ describe('the /proc readers', () => {
     expect(await rssKiB(gone)).toBeUndefined();
     expect(await fdCount(gone)).toBeUndefined();
     expect(await isAlive(gone)).toBe(false);
+  });
+
+  it("the main thread's CPU is part of the process's, and 0 for a pid that does not exist", () => {
+    const main = mainThreadCpuSecondsSync(process.pid);
+    expect(main).toBeGreaterThan(0);
+    expect(main).toBeLessThanOrEqual(cpuSecondsSync(process.pid));
+    expect(mainThreadCpuSecondsSync(2 ** 22 + 1)).toBe(0);
   });
 });
 
