@@ -8,11 +8,10 @@
  * (pings in flight per connection, 256), BENCH_ROUNDS (3), BENCH_BIN (this build).
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeFrameToBuffer, FrameDecoder, pingFrame } from '@tcpbalancer/protocol';
-import { type RunningApp, startApp } from '@tcpbalancer/test-kit';
+import { cpuSecondsSync, type RunningApp, startApp } from '@tcpbalancer/test-kit';
 
 const num = (name: string, dflt: number) => Number(process.env[name] || dflt);
 const CONNS = num('BENCH_CONNS', 4);
@@ -29,8 +28,7 @@ function start(main: string): Promise<RunningApp> {
 
 /** CPU (user + system) the process has used, ms (100 Hz ticks): less noisy than a rate here. */
 function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return cpuSecondsSync(pid) * 1000;
 }
 
 /** Seconds for CONNS × FRAMES pings, WINDOW in flight per connection. */

@@ -11,12 +11,16 @@
  * ({ workspace, rows: [{ scenario, unit, ours, baseline, ratio, target }] }).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunningApp, startApp, writeBenchResults } from '@tcpbalancer/test-kit';
+import {
+  cpuSecondsSync,
+  type RunningApp,
+  startApp,
+  writeBenchResults,
+} from '@tcpbalancer/test-kit';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { parseConfig, runClient, type Summary } from '../src/index.js';
@@ -37,14 +41,6 @@ function hasTaskset(): boolean {
   } catch {
     return false;
   }
-}
-
-/** CPU seconds (user + system) of another process, from /proc (Linux). */
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 const INSTANT_BACKEND = path.resolve(here, 'instant-backend.ts');
@@ -94,12 +90,12 @@ async function scenario(
     {},
   );
   const cpu0 = process.cpuUsage();
-  const b0 = procCpuSeconds(pid);
+  const b0 = cpuSecondsSync(pid);
   const t0 = performance.now();
   const summary = await runClient(config, { logger: pino({ level: 'silent' }) });
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const b1 = procCpuSeconds(pid);
+  const b1 = cpuSecondsSync(pid);
   return {
     name,
     summary,
