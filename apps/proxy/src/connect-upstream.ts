@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { UpstreamConnectError } from './errors.js';
 import type { Upstream } from './upstream.js';
 
@@ -103,12 +103,16 @@ class ConnectAttempt {
  * and the promise rejects with an UpstreamConnectError; on success the caller owns the socket,
  * which has no listener left: it must attach its own 'error' listener in the same tick (it does,
  * in the connect task).
+ *
+ * With `onread` (the relay's UpstreamReader) the socket reads into the reader's buffers and starts
+ * paused: nothing is read before the relay is wired and resumes it.
  */
 export function connectUpstream(
   up: Upstream,
   timeoutMs: number,
   signal?: AbortSignal,
   slot?: CancelSlot,
+  onread?: OnReadOpts,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
@@ -117,7 +121,9 @@ export function connectUpstream(
       family: up.family,
       noDelay: true,
       allowHalfOpen: true,
+      onread,
     });
+    if (onread !== undefined) socket.pause();
     new ConnectAttempt(socket, up, timeoutMs, signal, slot, resolve, reject);
   });
 }

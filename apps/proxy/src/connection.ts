@@ -1,10 +1,11 @@
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { Job, type Logger as JobLogger, type Task, type TaskRoutines } from '@tcpbalancer/job';
 import type { Strategy } from './balancing/strategy.js';
 import { type CancelSlot, connectUpstream } from './connect-upstream.js';
 import { NoUpstreamError, PeerError, QueueTimeoutError, ShutdownError } from './errors.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { type ChunkSink, UpstreamReader } from './upstream-reader.js';
 import type { QueueDropReason, QueueTicket, WaitQueue } from './wait-queue.js';
 
 /** What every connection's job needs from the proxy around it. */
@@ -64,14 +65,7 @@ function onClientData(this: Socket, chunk: Buffer): void {
   (conn.up as Upstream).bytesToUpstream += chunk.length;
   if (!(conn.upstream as Socket).write(chunk)) this.pause();
 }
-/** upstream → client */
-function onUpstreamData(this: Socket, chunk: Buffer): void {
-  const conn = connOf(this);
-  conn.bytesOut += chunk.length;
-  (conn.up as Upstream).bytesFromUpstream += chunk.length;
-  if (!conn.client.write(chunk)) this.pause();
-}
-/** A destination drained: resume the source that writes into it. */
+/** A destination drained: resume the source that writes into it (upstream → client: see deliver). */
 function onClientDrain(this: Socket): void {
   connOf(this).upstream?.resume();
 }
@@ -103,7 +97,7 @@ function onFinish(this: Socket): void {
  * functions (see kConn): an idle connection is mostly this bookkeeping, and prototype methods
  * cost nothing per connection (see the memory bench).
  */
-export class Connection {
+export class Connection implements ChunkSink {
   upstream: Socket | undefined = undefined;
   /** The upstream connected to (undefined until connected). */
   up: Upstream | undefined = undefined;
@@ -127,6 +121,8 @@ export class Connection {
   admission: { release(): void } | undefined = undefined;
   /** The upstream whose `active` count this connection holds (from the connect attempt on). */
   #holding: Upstream | undefined = undefined;
+  /** How the upstream is read (into reused buffers), made at the first connect attempt. */
+  #reader: UpstreamReader | undefined = undefined;
   /** Relay directions not yet complete, and the relay task's pending run. */
   #openDirections = 2;
   #wake: (() => void) | undefined = undefined;
@@ -165,6 +161,26 @@ export class Connection {
     if (up.maxConns > 0 && up.active === up.maxConns - 1) this.ctx.queue?.wakeOne();
   }
 
+  /** The `onread` options of every connect attempt of this connection. */
+  get onread(): OnReadOpts {
+    this.#reader ??= new UpstreamReader(this);
+    return this.#reader.onread;
+  }
+
+  /**
+   * upstream → client, called by the UpstreamReader for every read: false (the client's buffer is
+   * full) pauses the upstream until the client's 'drain'.
+   */
+  deliver(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
+    (this.up as Upstream).bytesFromUpstream += chunk.length;
+    return this.client.write(chunk);
+  }
+
+  get pendingBytes(): number {
+    return this.client.writableLength;
+  }
+
   /** The connect task's success: the upstream socket, its 'error' listener on in this tick. */
   attach(socket: Socket, up: Upstream): void {
     (socket as Tagged)[kConn] = this;
@@ -178,7 +194,6 @@ export class Connection {
     const client = this.client;
     const upstream = this.upstream as Socket;
     client.on('data', onClientData);
-    upstream.on('data', onUpstreamData);
     client.on('drain', onClientDrain);
     upstream.on('drain', onUpstreamDrain);
     client.on('finish', onFinish);
@@ -193,6 +208,8 @@ export class Connection {
     // A client whose first bytes were read before this connection existed (PROXY header, TLS
     // hello) was paused then, and a 'data' listener does not resume an explicitly paused stream.
     if (client.readableFlowing === false) client.resume();
+    // The upstream was connected paused (its reads go to deliver(), not to 'data' listeners).
+    upstream.resume();
   }
 
   /** @internal one direction has flushed and passed its FIN on. */
@@ -304,7 +321,13 @@ class ConnectTask implements TaskRoutines<Connection> {
       conn.hold(up); // counted while connecting: least-connections sees in-flight opens
       let socket: Socket;
       try {
-        socket = await connectUpstream(up, ctx.connectTimeout, undefined, this.#pending);
+        socket = await connectUpstream(
+          up,
+          ctx.connectTimeout,
+          undefined,
+          this.#pending,
+          conn.onread,
+        );
       } catch (err) {
         conn.release();
         if (job.interruptedBy !== undefined) throw err; // the client went away, or shutdown: not the upstream's fault
