@@ -191,7 +191,7 @@ export class Listener {
     conn.admission = admission;
     this.conns.add(conn);
     this.total++;
-    void conn.job.run();
+    conn.job.start(); // not run(): no promise per held connection; onEnded reports the end
     return true;
   }
 

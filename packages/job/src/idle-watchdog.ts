@@ -10,25 +10,27 @@ import { TaskState } from './types.js';
  * for the remainder, instead of a timer reset per tick.
  */
 export function armIdleWatchdog<V>(job: JobRun<V>, run: TaskRun<V>): void {
-  const limit = run.idleTimeout as number;
-  run.lastTick = performance.now();
+  const watch = run.watch as NonNullable<TaskRun<V>['watch']>;
+  const limit = watch.limit;
+  watch.lastTick = performance.now();
   const check = (): void => {
-    run.idleTimer = undefined;
+    watch.timer = undefined;
     if (job.ending || run.state !== TaskState.Running) return;
-    const idleFor = performance.now() - run.lastTick;
+    const idleFor = performance.now() - watch.lastTick;
     if (idleFor >= limit) {
       job.fail(run, new TaskIdleTimeoutError(run.index, limit));
     } else {
-      run.idleTimer = setTimeout(check, Math.max(1, Math.ceil(limit - idleFor)));
+      watch.timer = setTimeout(check, Math.max(1, Math.ceil(limit - idleFor)));
     }
   };
-  run.idleTimer = setTimeout(check, Math.max(1, limit));
+  watch.timer = setTimeout(check, Math.max(1, limit));
 }
 
 /** Clears the task's watchdog, if armed: a finished task or an ended job leaves no timer. */
 export function disarmIdleWatchdog<V>(run: TaskRun<V>): void {
-  if (run.idleTimer !== undefined) {
-    clearTimeout(run.idleTimer);
-    run.idleTimer = undefined;
+  const watch = run.watch;
+  if (watch?.timer !== undefined) {
+    clearTimeout(watch.timer);
+    watch.timer = undefined;
   }
 }

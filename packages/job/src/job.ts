@@ -59,7 +59,14 @@ export class Job<V = unknown> {
   /** The reason the signal carries (or will carry, if it is first read later); set at the end. */
   #abortReason: unknown;
   #signalAborted = false;
-  readonly #done = deferred<JobState>();
+  /**
+   * `run()`'s promise and its resolve function, made when first asked for (`run()`, `done`): a
+   * job started with `start()` that nobody awaits makes neither. Two fields rather than a
+   * `deferred()` object, and no reject function: the promise never rejects. (Per job of a proxy
+   * holding thousands of idle connections: 264 B fewer.)
+   */
+  #done: Promise<JobState> | undefined = undefined;
+  #resolveDone: ((state: JobState) => void) | undefined = undefined;
   readonly #parent: AbortSignal | undefined;
   #unlinkParent: (() => void) | undefined;
   readonly #baseLogger: Logger;
@@ -127,7 +134,16 @@ export class Job<V = unknown> {
 
   /** Resolves when the job has ended and its finalizers have completed, however it was started. */
   get done(): Promise<JobState> {
-    return this.#done.promise;
+    if (this.#done === undefined) {
+      const state = this.#run.state;
+      this.#done =
+        state === JobState.Done || state === JobState.Cancelled
+          ? Promise.resolve(state)
+          : new Promise<JobState>((resolve) => {
+              this.#resolveDone = resolve;
+            });
+    }
+    return this.#done;
   }
 
   /** Adds a recurrent task (indices 1, 2, 3 … in order of adding); `JobError` once started. */
@@ -136,7 +152,7 @@ export class Job<V = unknown> {
     const idle =
       options.idleTimeout === undefined ? undefined : checkMs('idleTimeout', options.idleTimeout);
     const jr = this.#run;
-    return this.#add(new TaskRun<V>(jr, jr.recurrent.length + 1, factory(this), idle, false));
+    return this.#add(new TaskRun<V>(jr, jr.recurrent.length + 1, factory(this), idle));
   }
 
   /** Same as `addTask(factory, { idleTimeout: ms })`. */
@@ -148,7 +164,7 @@ export class Job<V = unknown> {
   addOneshotTask(factory: TaskFactory<V>): Task<V> {
     this.#assertNotStarted('addOneshotTask');
     if (this.#run.oneshot) throw new JobError('a job has at most one oneshot task');
-    return this.#add(new TaskRun<V>(this.#run, 0, factory(this), undefined, true));
+    return this.#add(new TaskRun<V>(this.#run, 0, factory(this)));
   }
 
   /** The task of that index (0: the oneshot), or `undefined`. */
@@ -166,22 +182,33 @@ export class Job<V = unknown> {
 
   /** Starts the job; resolves with `'done'` or `'cancelled'` after the finalizers. Never rejects. */
   run(): Promise<JobState> {
+    this.start();
+    return this.done;
+  }
+
+  /**
+   * Starts the job as `run()` does, without making its promise: for an owner that learns of the
+   * end some other way (a finalizer) — a proxy starts one job per connection and awaits none.
+   * `done` still gives the promise. Calling it on a started job does nothing.
+   */
+  start(): void {
     const jr = this.#run;
-    if (jr.started || jr.ending) return this.#done.promise;
+    if (jr.started || jr.ending) return;
     jr.started = true;
     const parent = this.#parent;
     if (parent) {
       if (parent.aborted) {
         this.#end(JobState.Cancelled, parent.reason);
-        return this.#done.promise;
+        return;
       }
-      this.#unlinkParent = onAbort(parent, this.#onParentAbort);
+      // Made here, only for a job that has a parent: a listener field per job cost every job a
+      // closure and its context.
+      this.#unlinkParent = onAbort(parent, () => this.#end(JobState.Cancelled, parent.reason));
     }
     if (this.#timeoutMs !== undefined) {
-      this.#timeoutTimer = setTimeout(this.#onTimeout, this.#timeoutMs);
+      this.#timeoutTimer = setTimeout(Job.#onTimeout, this.#timeoutMs, this);
     }
     jr.start();
-    return this.#done.promise;
   }
 
   /**
@@ -195,7 +222,7 @@ export class Job<V = unknown> {
     const state = this.#run.state;
     if (state === JobState.RecurrentRunning) return Promise.resolve(state);
     if (state !== JobState.New && state !== JobState.OneshotRunning) {
-      return this.#done.promise; // ended or finalizing
+      return this.done; // ended or finalizing
     }
     const { promise, resolve } = deferred<JobState>();
     const previous = this.#background;
@@ -203,7 +230,7 @@ export class Job<V = unknown> {
       previous?.(s);
       resolve(s);
     };
-    this.run();
+    this.start();
     return promise;
   }
 
@@ -220,7 +247,7 @@ export class Job<V = unknown> {
   /** `await using job = …` (down-levelled): cancels the job and waits for its finalizers. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.cancel();
-    await this.#done.promise;
+    await this.done;
   }
 
   static {
@@ -233,7 +260,7 @@ export class Job<V = unknown> {
   }
 
   #add(run: TaskRun<V>): Task<V> {
-    const task = createTask(this, run);
+    const task = createTask(run);
     run.task = task;
     if (run.oneshot) this.#run.oneshot = run;
     else this.#run.recurrent.push(run);
@@ -241,14 +268,11 @@ export class Job<V = unknown> {
     return task;
   }
 
-  readonly #onTimeout = (): void => {
-    this.#timeoutTimer = undefined;
-    this.#end(JobState.Cancelled, new JobTimeoutError(this.#timeoutMs as number));
-  };
-
-  readonly #onParentAbort = (): void => {
-    this.#end(JobState.Cancelled, this.#parent?.reason);
-  };
+  /** The job timeout's callback: one function for every job, the job passed as its argument. */
+  static #onTimeout(job: Job<unknown>): void {
+    job.#timeoutTimer = undefined;
+    job.#end(JobState.Cancelled, new JobTimeoutError(job.#timeoutMs as number));
+  }
 
   /** The first of cancel/finish/failure/timeout ends the job; later ones do nothing. */
   #end(outcome: Outcome, error?: unknown, task?: Task<V>): void {
@@ -275,7 +299,7 @@ export class Job<V = unknown> {
   #settle(outcome: JobState): void {
     this.#run.state = outcome;
     this.#notifyBackground(outcome);
-    this.#done.resolve(outcome);
+    this.#resolveDone?.(outcome);
   }
 
   #abortSignal(outcome: JobState, error: unknown): void {

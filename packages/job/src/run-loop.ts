@@ -71,7 +71,7 @@ function afterRun<V>(job: JobRun<V>, run: TaskRun<V>): void {
     }
     // Returning without done()/idle() is progress.
     run.idleStreak = 0;
-    if (run.idleTimeout !== undefined) run.lastTick = performance.now();
+    if (run.watch !== undefined) run.watch.lastTick = performance.now();
     if (++run.iterations % SLICE_CHECK_EVERY === 0 && sliceSpent(run)) {
       pause(job, run, 0);
       return;

@@ -3,7 +3,7 @@ import type { Job } from './job.js';
 import type { TaskRun } from './task-run.js';
 import { TaskState } from './types.js';
 
-let makeTask: <V>(job: Job<V>, run: TaskRun<V>) => Task<V>;
+let makeTask: <V>(run: TaskRun<V>) => Task<V>;
 
 /**
  * One task of a job, as its routines see it. The job drives it; the routines steer it with
@@ -23,21 +23,27 @@ let makeTask: <V>(job: Job<V>, run: TaskRun<V>) => Task<V>;
  * ```
  */
 export class Task<V = unknown> {
-  /** 0 for the oneshot task; 1, 2, 3 … for the recurrent ones, in order of adding. */
-  readonly index: number;
-  /** The job this task belongs to. */
-  readonly job: Job<V>;
+  // Two fields: `index` and `job` are read through the run state rather than copied into every
+  // task (a proxy holds two tasks per idle connection).
   readonly #run: TaskRun<V>;
   #result: unknown;
 
   static {
-    makeTask = (job, run) => new Task(job, run);
+    makeTask = (run) => new Task(run);
   }
 
-  private constructor(job: Job<V>, run: TaskRun<V>) {
-    this.job = job;
-    this.index = run.index;
+  private constructor(run: TaskRun<V>) {
     this.#run = run;
+  }
+
+  /** 0 for the oneshot task; 1, 2, 3 … for the recurrent ones, in order of adding. */
+  get index(): number {
+    return this.#run.index;
+  }
+
+  /** The job this task belongs to. */
+  get job(): Job<V> {
+    return this.#run.job.owner as Job<V>;
   }
 
   /** `pending` → `running` → `finished` | `failed`. */
@@ -107,6 +113,6 @@ export class Task<V = unknown> {
 }
 
 /** @internal The job's way to make the public face of a task run. */
-export function createTask<V>(job: Job<V>, run: TaskRun<V>): Task<V> {
-  return makeTask(job, run);
+export function createTask<V>(run: TaskRun<V>): Task<V> {
+  return makeTask(run);
 }

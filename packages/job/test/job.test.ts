@@ -100,6 +100,40 @@ describe('Job members', () => {
     expect(await bg.done).toBe('done');
   });
 
+  it('start() starts the job without a promise; done is the same promise before and after the end', async () => {
+    const finalized: number[] = [];
+    const job = new Job();
+    const gate = deferred<void>();
+    job.addTask(() => ({
+      run: async (t) => {
+        await gate.promise;
+        t.done();
+      },
+      finalize: (t) => {
+        finalized.push(t.index);
+      },
+    }));
+    expect(job.start()).toBeUndefined();
+    expect(job.state).toBe('recurrent-running');
+    job.start(); // a started job: nothing more happens
+    const done = job.done;
+    expect(job.run()).toBe(done);
+    gate.resolve();
+    expect(await done).toBe('done');
+    expect(finalized).toEqual([1]);
+    expect(job.done).toBe(done);
+
+    // Asked for only after the end: already resolved with the outcome.
+    const late = new Job();
+    late.addTask(() => ({ run: () => new Promise<void>(() => {}) }));
+    late.start();
+    expect(late.state).toBe('recurrent-running');
+    late.cancel();
+    await sleep(1);
+    expect(await late.done).toBe('cancelled');
+    expect(late.run()).toBe(late.done);
+  });
+
   it('value is shared by the tasks and settable', async () => {
     const job = new Job<{ n: number }>({ n: 1 });
     expect(job.value).toEqual({ n: 1 });
