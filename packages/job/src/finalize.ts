@@ -16,8 +16,14 @@ export function owesFinalizer<V>(runs: readonly TaskRun<V>[]): boolean {
   return false;
 }
 
-/** Runs the owed finalizers, last added first. Never rejects. */
-export async function runFinalizers<V>(runs: readonly TaskRun<V>[], log: Logger): Promise<void> {
+/**
+ * Runs the owed finalizers, last added first. Never rejects. `log` is asked for only when a
+ * finalizer throws: the job's child logger is made on first use, and most jobs never need it.
+ */
+export async function runFinalizers<V>(
+  runs: readonly TaskRun<V>[],
+  log: () => Logger,
+): Promise<void> {
   // Let the code that ended the job (often a task's own run) unwind before cleanup starts.
   await undefined;
   for (let i = runs.length - 1; i >= 0; i--) {
@@ -28,7 +34,7 @@ export async function runFinalizers<V>(runs: readonly TaskRun<V>[], log: Logger)
       const r = finalize.call(run.routines, run.task);
       if (isPromiseLike(r)) await r;
     } catch (err) {
-      log.error({ err, task: run.index }, 'task finalizer failed');
+      log().error({ err, task: run.index }, 'task finalizer failed');
     }
   }
 }

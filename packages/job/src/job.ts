@@ -24,6 +24,9 @@ let HOOKS: RunHooks<object>;
  * The reason of the signal of a job that ended as `'done'`. One shared instance: a bare
  * `abort()` builds a DOMException with a stack trace per job, measurable on a busy proxy.
  */
+/** pino's level check, where the logger has one (the job's `Logger` does not require it). */
+type MaybeLevelled = { isLevelEnabled?: (level: string) => boolean };
+
 const DONE_REASON = new DOMException('the job is done', 'AbortError');
 
 function checkMs(name: string, ms: number): number {
@@ -281,7 +284,11 @@ export class Job<V = unknown> {
     jr.ending = true;
     if (outcome === JobState.Cancelled) {
       this.#interruptedBy = task ? { task, error } : { error };
-      this.log.debug({ err: error, task: task?.index }, 'job cancelled');
+      // Most cancellations are routine (a peer went away): no child logger is made for a record
+      // the level would drop (pino's isLevelEnabled; a logger without it is always asked).
+      if ((this.#baseLogger as MaybeLevelled).isLevelEnabled?.('debug') !== false) {
+        this.log.debug({ err: error, task: task?.index }, 'job cancelled');
+      }
     }
     this.#releaseResources();
     if (!owesFinalizer(jr.added)) {
@@ -293,7 +300,7 @@ export class Job<V = unknown> {
     }
     jr.state = JobState.Finalizing;
     this.#abortSignal(outcome, error);
-    void runFinalizers(jr.added, this.log).then(() => this.#settle(outcome));
+    void runFinalizers(jr.added, () => this.log).then(() => this.#settle(outcome));
   }
 
   #settle(outcome: JobState): void {
