@@ -1,13 +1,8 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { type ClientIdentity, Connection, type ConnectionContext } from './connection.js';
-import {
-  IdleTimeoutError,
-  NoUpstreamError,
-  PeerError,
-  QueueFullError,
-  QueueTimeoutError,
-  ShutdownError,
-} from './errors.js';
+import { connectionLine, endReason } from './connection-log.js';
+import { ShutdownError } from './errors.js';
+import { IdleSweep } from './idle-sweep.js';
 import type { Logger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { PoolRuntime } from './pool-runtime.js';
@@ -50,19 +45,6 @@ export interface ListenerStats {
   readonly queueDropped: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
-/** Why a connection ended, as logged and as the duration histogram's label. */
-function endReason(err: unknown): string {
-  if (err === undefined) return 'closed';
-  if (err instanceof IdleTimeoutError) return 'idle-timeout';
-  if (err instanceof ShutdownError) return 'shutdown';
-  if (err instanceof QueueTimeoutError) return 'queue-timeout';
-  if (err instanceof QueueFullError) return 'queue-full';
-  if (err instanceof NoUpstreamError) return 'no-upstream';
-  if (err instanceof PeerError)
-    return err.code === 'ERR_CLIENT_SOCKET' ? 'client-error' : 'upstream-error';
-  return 'error';
-}
-
 interface PoolContext extends ConnectionContext {
   readonly poolName: string;
 }
@@ -89,7 +71,7 @@ export class Listener {
   readonly #gateOf: GateFactory;
   #gate: Gate | undefined;
   #server: Server | undefined;
-  #sweeper: NodeJS.Timeout | undefined;
+  readonly #sweeper: IdleSweep;
   #emptied: (() => void) | undefined;
   /** The connection context per pool, rebuilt when the pool is reconfigured. */
   readonly #contexts = new Map<PoolRuntime, { generation: number; ctx: PoolContext }>();
@@ -101,6 +83,7 @@ export class Listener {
     this.#log = deps.logger;
     this.#gateOf = gateOf;
     this.#gate = gateOf(config);
+    this.#sweeper = new IdleSweep(this.conns);
   }
 
   get name(): string {
@@ -126,7 +109,7 @@ export class Listener {
     srv.on('error', (err) => this.#log.error({ err, listener: this.name }, 'server error'));
     this.#server = srv;
     this.port = (srv.address() as AddressInfo).port;
-    this.#startSweeper();
+    this.#sweeper.start(this.config.idleTimeout);
     return this.port;
   }
 
@@ -137,7 +120,7 @@ export class Listener {
     const previous = this.#gate;
     previous?.close();
     this.#gate = this.#gateOf(config, previous);
-    if (idleChanged) this.#startSweeper();
+    if (idleChanged && this.#server) this.#sweeper.start(config.idleTimeout);
   }
 
   refuse(socket: Socket, reason: string): void {
@@ -264,22 +247,12 @@ export class Listener {
     const warn = noUpstream || reason === 'error';
     const log = this.#log;
     if (log.isLevelEnabled(warn ? 'warn' : 'info')) {
-      const line: Record<string, unknown> = {
-        client: `${conn.clientAddress}:${conn.clientPort}`,
-        upstream: conn.up?.key ?? null,
-        bytesIn: conn.bytesIn,
-        bytesOut: conn.bytesOut,
-        durationMs: Math.round(durationMs * 10) / 10,
-        reason,
-        attempts: conn.attempts,
-      };
-      if (conn.queuedMs > 0) line.queuedMs = Math.round(conn.queuedMs * 10) / 10;
       // A client closed for want of an upstream names where it was, configured by flags or not.
-      if (this.#deps.labelled || noUpstream || conn.queueDrop !== undefined) {
-        line.listener = this.name;
-        line.pool = poolName;
-      }
-      if (reason !== 'closed') line.err = err;
+      const where =
+        this.#deps.labelled || noUpstream || conn.queueDrop !== undefined
+          ? { listener: this.name, pool: poolName }
+          : undefined;
+      const line = connectionLine(conn, reason, durationMs, err, where);
       if (warn) log.warn(line, 'connection closed');
       else log.info(line, 'connection closed');
     }
@@ -289,33 +262,6 @@ export class Listener {
   /** The gate gave up on a socket it was admitting (it has refused or closed it). */
   admissionEnded(socket: Socket): void {
     if (this.pending.delete(socket) && this.active === 0) this.#emptied?.();
-  }
-
-  #startSweeper(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-    const idle = this.config.idleTimeout;
-    if (idle <= 0 || !this.#server) return;
-    this.#sweeper = setInterval(
-      () => this.#sweep(),
-      Math.min(1000, Math.max(25, Math.floor(idle / 4))),
-    );
-    this.#sweeper.unref();
-  }
-
-  /** Idle timeout without a timer per connection or per chunk: one sweep compares byte counts. */
-  #sweep(): void {
-    const now = Date.now();
-    const idle = this.config.idleTimeout;
-    for (const conn of this.conns) {
-      const moved = conn.bytesIn + conn.bytesOut;
-      if (moved !== conn.idleMark) {
-        conn.idleMark = moved;
-        conn.idleSince = now;
-      } else if (now - conn.idleSince >= idle) {
-        conn.job.cancel(new IdleTimeoutError(`no traffic for ${idle} ms`));
-      }
-    }
   }
 
   #allEnded(): Promise<void> {
@@ -351,8 +297,7 @@ export class Listener {
       if (this.active > 0) this.destroyAll(graceMs);
       await this.#allEnded();
     }
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+    this.#sweeper.stop();
     this.#gate?.close();
     await closed;
   }
