@@ -11,25 +11,39 @@ import { JobState, TaskState } from './types.js';
  * of a later stage starts.
  */
 
-/** The oneshot task: its init, then its run loop (like any task's, until `done()`). */
+/**
+ * The oneshot task: its init, then its run loop (like any task's, until `done()`). A `then` on
+ * the init's promise rather than an async function: no async frame and promise per job (a proxy
+ * runs one job per connection; 466 B of allocation per connection in the sampling profile).
+ */
 export function startOneshot<V>(job: JobRun<V>, run: TaskRun<V>): void {
   run.started = true; // its init or run starts right now
   run.state = TaskState.Running;
-  void driveOneshot(job, run);
-}
-
-async function driveOneshot<V>(job: JobRun<V>, run: TaskRun<V>): Promise<void> {
-  const { init, run: routine } = run.routines;
-  if (init !== undefined) {
-    try {
-      const r = init.call(run.routines, run.task);
-      if (isPromiseLike(r)) await r;
-    } catch (err) {
-      job.afterError(run, err);
+  const init = run.routines.init;
+  if (init === undefined) {
+    oneshotInitCompleted(job, run);
+    return;
+  }
+  let r: unknown;
+  try {
+    r = init.call(run.routines, run.task);
+    if (isPromiseLike(r)) {
+      r.then(
+        () => oneshotInitCompleted(job, run),
+        (err: unknown) => job.afterError(run, err),
+      );
       return;
     }
+  } catch (err) {
+    // init threw, or a home-made thenable's `then` did: as `await` would, a failure.
+    job.afterError(run, err);
+    return;
   }
-  if (routine === undefined || run.doneCalled) job.taskFinished(run);
+  oneshotInitCompleted(job, run);
+}
+
+function oneshotInitCompleted<V>(job: JobRun<V>, run: TaskRun<V>): void {
+  if (run.routines.run === undefined || run.doneCalled) job.taskFinished(run);
   else if (!job.ending) startLoop(job, run);
 }
 
