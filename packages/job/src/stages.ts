@@ -3,7 +3,7 @@ import { armIdleWatchdog } from './idle-watchdog.js';
 import type { JobRun } from './job-run.js';
 import { startLoop } from './run-loop.js';
 import type { TaskRun } from './task-run.js';
-import { JobState, TaskState } from './types.js';
+import { JobState, type TaskRoutines, TaskState } from './types.js';
 
 /**
  * The stage machine (contract rule 1): the oneshot task first; when it is done, every recurrent
@@ -20,31 +20,46 @@ export function startOneshot<V>(job: JobRun<V>, run: TaskRun<V>): void {
   run.started = true; // its init or run starts right now
   run.state = TaskState.Running;
   const init = run.routines.init;
-  if (init === undefined) {
-    oneshotInitCompleted(job, run);
-    return;
-  }
-  let r: unknown;
-  try {
-    r = init.call(run.routines, run.task);
-    if (isPromiseLike(r)) {
-      r.then(
-        () => oneshotInitCompleted(job, run),
-        (err: unknown) => job.afterError(run, err),
-      );
-      return;
-    }
-  } catch (err) {
-    // init threw, or a home-made thenable's `then` did: as `await` would, a failure.
-    job.afterError(run, err);
-    return;
-  }
-  oneshotInitCompleted(job, run);
+  if (init === undefined) oneshotInitCompleted(job, run);
+  else callInit(job, run, init, oneshotInitCompleted, afterError);
 }
 
 function oneshotInitCompleted<V>(job: JobRun<V>, run: TaskRun<V>): void {
   if (run.routines.run === undefined || run.doneCalled) job.taskFinished(run);
   else if (!job.ending) startLoop(job, run);
+}
+
+type Step = <V>(job: JobRun<V>, run: TaskRun<V>) => void;
+type Failure = <V>(job: JobRun<V>, run: TaskRun<V>, err: unknown) => void;
+
+const afterError: Failure = (job, run, err) => job.afterError(run, err);
+const failTask: Failure = (job, run, err) => job.fail(run, err);
+
+/**
+ * Calls `init`; `completed` follows at once, or when its promise fulfils. A throw, a rejection,
+ * or a home-made thenable whose `then` throws goes to `failed`, as with `await`.
+ */
+function callInit<V>(
+  job: JobRun<V>,
+  run: TaskRun<V>,
+  init: NonNullable<TaskRoutines<V>['init']>,
+  completed: Step,
+  failed: Failure,
+): void {
+  try {
+    const r = init.call(run.routines, run.task);
+    if (isPromiseLike(r)) {
+      r.then(
+        () => completed(job, run),
+        (err: unknown) => failed(job, run, err),
+      );
+      return;
+    }
+  } catch (err) {
+    failed(job, run, err);
+    return;
+  }
+  completed(job, run);
 }
 
 /** The recurrent stage: every `init` (synchronous ones inline), then `allInitsCompleted`. */
@@ -60,25 +75,9 @@ export function startRecurrent<V>(job: JobRun<V>): void {
     const init = run.routines.init;
     // The finalizer is owed once init starts, or run when there is no init (rule 7).
     run.started = init !== undefined || run.routines.run === undefined;
-    if (init === undefined) {
-      initCompleted(job, run);
-      continue;
-    }
-    let result: unknown;
-    try {
-      result = init.call(run.routines, run.task);
-    } catch (err) {
-      job.fail(run, err);
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => initCompleted(job, run),
-        (err: unknown) => job.fail(run, err),
-      );
-    } else {
-      initCompleted(job, run);
-    }
+    // A failing init ends the job: the next turn of the loop stops, and the stage never opens.
+    if (init === undefined) initCompleted(job, run);
+    else callInit(job, run, init, initCompleted, failTask);
   }
   allInitsCompleted(job);
 }
