@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { createProxy } from './proxy.js';
 import { createService } from './service.js';
 import type { ServiceConfig } from './service-config.js';
+import { capYoungGeneration } from './young-generation.js';
 
 /**
  * `--check-config FILE`: read and validate it, print the result (every problem, one a line),
@@ -192,5 +193,7 @@ if (process.argv[2] === 'ctl') {
     process.exitCode = code;
   });
 } else {
+  // Before any load: see young-generation.ts for what it saves and how it was measured.
+  capYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
   void runMain(program, process);
 }
