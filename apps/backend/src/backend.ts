@@ -91,7 +91,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     if (conns.size >= config.maxConns) {
       // Refused with a reason the client can act on (retry elsewhere/later), not a bare reset.
       metrics.connectionErrors.inc({ code: ErrorCode.Busy });
-      logger.debug({ open: conns.size }, 'refused: --max-conns reached');
+      logger.debug({ active: conns.size }, 'refused: --max-conns reached');
       refuse(socket);
       return;
     }
@@ -138,7 +138,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
     ]);
     clearTimeout(timer);
     if (expired) {
-      logger.warn({ open: conns.size }, 'shutdown deadline passed: destroying connections');
+      logger.warn({ active: conns.size }, 'shutdown deadline passed: destroying connections');
       for (const c of conns) c.destroy();
       await Promise.all([...conns].map((c) => c.closed));
     }
@@ -184,7 +184,7 @@ export function createBackend(config: BackendConfig, logger: Logger): Backend {
       closing ??= (async () => {
         draining = true;
         logger.info(
-          { open: conns.size, deadlineMs: config.shutdownTimeout },
+          { active: conns.size, deadlineMs: config.shutdownTimeout },
           'shutting down: draining',
         );
         const stopped = stopServer();

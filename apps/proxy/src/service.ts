@@ -184,7 +184,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions = {
 
   async function shutdown(graceMs: number): Promise<void> {
     const active = [...listeners.values()].reduce((n, l) => n + l.active, 0);
-    if (active > 0) log.info({ active, drainTimeout: graceMs }, 'draining');
+    if (active > 0) log.info({ active, drainTimeoutMs: graceMs }, 'draining');
     // Connections waiting for an upstream have nothing to finish: they are closed first.
     const queueClosed = new ShutdownError('draining: closed while waiting for an upstream');
     for (const p of pools.values()) p.closeQueue(queueClosed);
