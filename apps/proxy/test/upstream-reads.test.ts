@@ -8,9 +8,10 @@
  */
 import type { Socket } from 'node:net';
 import { sleep } from '@tcpbalancer/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testCleanup } from './helpers/cleanup.js';
 import { connectTo, randomBytesFast } from './helpers/clients.js';
-import { type RunningProxy, startProxy } from './helpers/proxy.js';
+import type { RunningProxy } from './helpers/proxy.js';
 import { sha256, startServer, type TestServer } from './helpers/servers.js';
 
 /** The stream a client asks for with `seed`: its length and bytes both follow from the seed. */
@@ -93,18 +94,15 @@ async function download(
 }
 
 describe('relay: upstream reads into reused buffers', () => {
-  let source: TestServer;
-  let p: RunningProxy;
-  beforeAll(async () => {
-    source = await startMixedSource();
-    p = await startProxy([`127.0.0.1:${source.port}`]);
-  });
-  afterAll(async () => {
-    await p.close();
-    await source.close();
-  });
+  const cleanup = testCleanup();
+  /** The mixed-size source behind a proxy, both closed after the test. */
+  const proxiedSource = async (): Promise<RunningProxy> => {
+    const source = await cleanup.track(startMixedSource());
+    return cleanup.proxy([`127.0.0.1:${source.port}`]);
+  };
 
   it('16 concurrent downloads, some stalling, each arrives byte-exact', async () => {
+    const p = await proxiedSource();
     const seeds = Array.from({ length: 16 }, (_, i) => 1000 + i);
     const got = await Promise.all(
       seeds.map((seed, i) =>
@@ -120,6 +118,7 @@ describe('relay: upstream reads into reused buffers', () => {
   });
 
   it('clients slower than the stream (writes to them pending) still get every byte', async () => {
+    const p = await proxiedSource();
     // Checked with a counter while writing this test: ~20 of the proxy's writes to these clients
     // completed asynchronously per run. The narrower case (an asynchronous write that still
     // returns true, so the next read comes before 'drain') is pinned in src/upstream-reader.test.ts.
