@@ -2,7 +2,8 @@
  * The proxy against the minimal socket.pipe() proxy (and HAProxy when installed), on loopback:
  * every proxy under test pinned to CPU 0, the backend and the load generator pinned to CPU 1.
  *
- *   npm run bench -w @tcpbalancer/proxy [-- --slice 1500 --slices 4 --idle 5000 --only pipe,proxy]
+ *   npm run bench -w @tcpbalancer/proxy [-- --slice 1500 --slices 4 --idle 5000 --idle-rounds 3
+ *                                          --only pipe,proxy --idle-only]
  *
  * The machines are shared and noisy, so the rate scenarios run in short slices that alternate
  * between the targets (pipe, proxy, haproxy, pipe, proxy, …): a burst of load elsewhere hits all
@@ -40,11 +41,15 @@ const SLICE = flag('slice', 1500);
 const SLICES = flag('slices', 4);
 /** Idle connections held for the memory figure: issue 17 states it for 5,000 held. */
 const IDLE = flag('idle', 5000);
+/** Rounds of opening IDLE connections per target; the set-up CPU is their median. */
+const IDLE_ROUNDS = flag('idle-rounds', 3);
 const CONNS = 64;
 /** PROXY_NODE_FLAGS="--max-semi-space-size=4": V8 flags for our proxy (a GC-settings A/B). */
 const NODE_FLAGS = (process.env.PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** `--no-workers` leaves out the --workers 2 column. */
 const WORKERS = !args.includes('--no-workers');
+/** `--idle-only`: only the idle-connection figures (memory, set-up CPU), no rate scenarios. */
+const IDLE_ONLY = args.includes('--idle-only');
 const SIZE = 1024;
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcpb-bench-'));
@@ -91,11 +96,17 @@ const flagVariants = (process.env.PROXY_FLAG_VARIANTS ?? '')
 const targets: Target[] = [
   {
     name: 'pipe',
-    async start(up) {
-      const child = spawnPinned(0, node, [...tsx, join(here, 'pipe-proxy.ts'), '0', String(up)]);
-      const line = await child.line((o) => o.msg === 'listening');
-      return { child, port: line.port as number };
-    },
+    start: (up) => benchProxy('pipe-proxy', up),
+  },
+  // What net.Socket itself costs, and net.Socket plus one job per connection: the floors under
+  // any Node proxy and under one built on the job pattern (floor-proxy.ts).
+  {
+    name: 'floor',
+    start: (up) => benchProxy('floor-proxy', up),
+  },
+  {
+    name: 'floor-job',
+    start: (up) => benchProxy('floor-proxy', up, ['job']),
   },
   nodeProxy('proxy', join(root, 'dist/main.js')),
   // --workers 2 (node:cluster) on both cores, which the backend and the load generator share:
@@ -169,6 +180,37 @@ const targets: Target[] = [
     nodeProxy(name, join(root, 'dist/main.js'), [], '0', flags.split(' ').filter(Boolean)),
   ),
 ];
+
+/**
+ * The baseline proxies of bench/ compiled to plain JavaScript (tsc), so that they run under bare
+ * `node` as ours does: through tsx their RSS would include tsx's loader and its esbuild service
+ * process. Compiled under node_modules/.cache so that `@tcpbalancer/job` resolves from there.
+ */
+const benchJs = join(root, 'node_modules/.cache/tcpb-bench');
+function compileBenchProxies(): void {
+  execFileSync(
+    node,
+    [
+      join(root, '../../node_modules/typescript/bin/tsc'),
+      ...['--outDir', benchJs, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ...['--target', 'es2022', '--types', 'node', '--skipLibCheck', '--strict'],
+      join(here, 'pipe-proxy.ts'),
+      join(here, 'floor-proxy.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
+  writeFileSync(join(benchJs, 'package.json'), '{ "type": "module" }\n');
+}
+
+async function benchProxy(
+  file: string,
+  up: number,
+  extra: string[] = [],
+): Promise<{ child: Child; port: number }> {
+  const child = spawnPinned(0, node, [join(benchJs, `${file}.js`), '0', String(up), ...extra]);
+  const line = await child.line((o) => o.msg === 'listening');
+  return { child, port: line.port as number };
+}
 
 function nodeProxy(
   name: string,
@@ -286,6 +328,8 @@ interface ProxyBenchRow extends BenchRow {
   nginx: number | undefined;
   /** The proxy with --workers 2 (both cores, shared with the generator). */
   workers2: number | undefined;
+  /** floor-proxy.ts: the least a net.Socket proxy does, the bound under any Node proxy. */
+  floor: number | undefined;
 }
 
 const median = (v: number[]) => {
@@ -315,6 +359,7 @@ async function main(): Promise<void> {
     [join(root, '../../node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
     { stdio: 'inherit' },
   );
+  compileBenchProxies();
   const haproxy = has('haproxy', '-v');
   const nginx = has('nginx', '-v') && existsSync(NGINX_STREAM);
   if (!haproxy || !nginx)
@@ -336,30 +381,56 @@ async function main(): Promise<void> {
   const running: Running[] = [];
   const memory = new Map<string, number>();
   const setupCpu = new Map<string, number>();
+  /** RSS once started, before any connection (bench/resident.ts shows what it is made of). */
+  const atRest = new Map<string, number>();
   try {
     // Memory per idle connection, each target fresh and alone: RSS before and after opening IDLE
     // proxied connections (each has echoed one byte, so the upstream side is connected too), and
     // the CPU the target spent setting them up (accept, connect upstream, relay one byte).
+    const holdIdle = async (t: Running) => {
+      await sleep(300);
+      const rss0 = treeRssBytes(t.pid);
+      const cpu0 = treeCpuSeconds(t.pid);
+      await load.run('idle-open', t.port, { count: IDLE });
+      await sleep(500);
+      const cpu1 = treeCpuSeconds(t.pid);
+      const rss1 = treeRssBytes(t.pid);
+      await load.run('idle-close', t.port);
+      return { kib: (rss1 - rss0) / IDLE / 1024, us: ((cpu1 - cpu0) / IDLE) * 1e6 };
+    };
+    const setupRounds = new Map<string, number[]>();
     for (const t of chosen) {
       const { child, port } = await t.start(backendPort);
-      running.push({ name: t.name, pid: child.pid, port, child });
-      await load.run('connection-rate', port, { concurrency: 8, durationMs: 300, warmupMs: 0 });
+      const r = { name: t.name, pid: child.pid, port, child };
+      running.push(r);
       await sleep(300);
-      const rss0 = treeRssBytes(child.pid);
-      const cpu0 = treeCpuSeconds(child.pid);
-      await load.run('idle-open', port, { count: IDLE });
-      await sleep(500);
-      const cpu1 = treeCpuSeconds(child.pid);
-      const rss1 = treeRssBytes(child.pid);
-      await load.run('idle-close', port);
-      memory.set(t.name, (rss1 - rss0) / IDLE / 1024);
-      setupCpu.set(t.name, ((cpu1 - cpu0) / IDLE) * 1e6);
+      atRest.set(t.name, treeRssBytes(child.pid));
+      await load.run('connection-rate', port, { concurrency: 8, durationMs: 300, warmupMs: 0 });
+      const { kib, us } = await holdIdle(r);
+      memory.set(t.name, kib);
+      setupRounds.set(t.name, [us]);
       console.log(
-        `${t.name}: ${((rss1 - rss0) / IDLE / 1024).toFixed(1)} KiB and ${(((cpu1 - cpu0) / IDLE) * 1e6).toFixed(0)} µs CPU per idle connection`,
+        `${t.name}: ${kib.toFixed(1)} KiB and ${us.toFixed(0)} µs CPU per idle connection`,
       );
+    }
+    // One set-up round per target is at the mercy of a neighbour's burst: the set-up CPU is the
+    // median of IDLE_ROUNDS rounds, the later ones alternating between the (now warm) targets.
+    for (let i = 1; i < IDLE_ROUNDS; i++)
+      for (const t of running) setupRounds.get(t.name)?.push((await holdIdle(t)).us);
+    for (const [name, us] of setupRounds) {
+      setupCpu.set(name, median(us));
+      if (IDLE_ROUNDS > 1)
+        console.log(`${name}: set-up µs per round ${us.map((v) => v.toFixed(0)).join(' ')}`);
     }
     await sleep(500);
 
+    if (IDLE_ONLY) {
+      for (const [name, kib] of memory)
+        console.log(
+          `${name.padEnd(10)} ${kib.toFixed(1).padStart(6)} KiB ${(setupCpu.get(name) ?? 0).toFixed(1).padStart(7)} µs set-up`,
+        );
+      return;
+    }
     console.log(`request/response: ${SLICES} slices of ${SLICE} ms per target…`);
     const rr = await sliced(
       load,
@@ -452,6 +523,13 @@ async function main(): Promise<void> {
         unit: 's',
       },
       {
+        label: 'RSS at rest, before any connection (MiB)',
+        value: (n) => (atRest.get(n) ?? 0) / 1024 / 1024,
+        digits: 1,
+        scenario: 'RSS at rest',
+        unit: 'MiB',
+      },
+      {
         label: '  peak RSS during bulk (MiB)',
         value: (n) => (bulk.get(n)?.peakRss ?? 0) / 1024 / 1024,
         digits: 1,
@@ -523,6 +601,7 @@ async function main(): Promise<void> {
         haproxy: peer('haproxy', m),
         nginx: peer('nginx', m),
         workers2: peer('proxy-w2', m),
+        floor: peer('floor', m),
       });
       for (const n of names) {
         json[n] ??= {};
