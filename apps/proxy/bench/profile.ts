@@ -5,7 +5,9 @@
  * at it; then the top entries by self time and by bytes allocated are printed (the lists in the
  * README's "Profile" section come from here).
  *
- *   npm run bench:profile -w @tcpbalancer/proxy [-- --scenario connection-rate|request-rate|bulk --ms 5000 --top 15]
+ *   npm run bench:profile -w @tcpbalancer/proxy [-- --scenario connection-rate|request-rate|bulk|idle-open --ms 5000 --top 15]
+ *
+ * idle-open opens and holds 5,000 connections (run.ts's idle set-up figure); --ms is unused there.
  *
  * Both processes are pinned as in run.ts (proxy on CPU 0; backend and generator on CPU 1).
  */
@@ -123,8 +125,12 @@ async function main(): Promise<void> {
       ? { conns: 64, size: 1024, durationMs: MS, warmupMs: 200 }
       : SCENARIO === 'bulk'
         ? { durationMs: MS, warmupMs: 300 }
-        : { concurrency: 64, durationMs: MS, warmupMs: 100 };
+        : SCENARIO === 'idle-open'
+          ? { count: 5000 }
+          : { concurrency: 64, durationMs: MS, warmupMs: 100 };
   console.log(`${SCENARIO} for ${MS} ms:`, JSON.stringify(await run(SCENARIO, port, opts)));
+  proxy.kill('SIGUSR2'); // stop profiling: the shutdown below stays out of the profile
+  await new Promise((r) => setTimeout(r, 500));
   proxy.kill('SIGTERM');
   await once(proxy, 'exit');
   load.proc.stdin?.end();

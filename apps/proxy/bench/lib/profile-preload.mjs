@@ -11,8 +11,11 @@ if (dir) {
   const session = new Session();
   session.connect();
   let started = false;
+  let stopped = false;
+  // The first SIGUSR2 starts the profilers; the second stops them and writes the files, so that
+  // the shutdown (thousands of connections closed and logged) stays out of the lists.
   process.on('SIGUSR2', () => {
-    if (started) return;
+    if (started) return stop();
     started = true;
     session.post('Profiler.enable');
     session.post('Profiler.setSamplingInterval', { interval: 100 });
@@ -25,13 +28,15 @@ if (dir) {
     });
   });
   // An in-process session answers synchronously, so the files are written before the exit ends.
-  process.on('exit', () => {
-    if (!started) return;
+  process.on('exit', stop);
+  function stop() {
+    if (!started || stopped) return;
+    stopped = true;
     session.post('Profiler.stop', (err, res) => {
       if (!err) writeFileSync(join(dir, 'proxy.cpuprofile'), JSON.stringify(res.profile));
     });
     session.post('HeapProfiler.stopSampling', (err, res) => {
       if (!err) writeFileSync(join(dir, 'proxy.heapprofile'), JSON.stringify(res.profile));
     });
-  });
+  }
 }
