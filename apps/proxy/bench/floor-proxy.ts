@@ -71,21 +71,45 @@ function relay(client: Socket): Socket {
   return upstream;
 }
 
-/** The job's value: the two sockets. */
+/**
+ * The job's value; both sockets carry it under kPair, so that the job's listeners are shared
+ * functions too (no closure per connection but the two promises' executors).
+ */
 interface Pair {
-  client: Socket;
-  upstream?: Socket;
+  readonly client: Socket;
+  upstream: Socket | undefined;
+  connected: ((value?: undefined) => void) | undefined;
+  failed: ((err: Error) => void) | undefined;
+  closed: (() => void) | undefined;
+}
+const kPair = Symbol('pair');
+type Paired = Socket & { [kPair]: Pair };
+const pairOf = (s: Socket): Pair => (s as Paired)[kPair];
+
+function onUpstreamConnect(this: Socket): void {
+  pairOf(this).connected?.();
+}
+function onUpstreamClose(this: Socket): void {
+  pairOf(this).failed?.(new Error('upstream closed'));
+}
+function onClientClose(this: Socket): void {
+  pairOf(this).closed?.();
 }
 
 /** Oneshot: connect (the relay is wired at once, as in the plain floor), then wait for 'connect'. */
 class Connect implements TaskRoutines<Pair> {
   constructor(private readonly pair: Pair) {}
   init(): Promise<void> {
-    const upstream = relay(this.pair.client);
-    this.pair.upstream = upstream;
+    const pair = this.pair;
+    const upstream = relay(pair.client);
+    (pair.client as Paired)[kPair] = pair;
+    (upstream as Paired)[kPair] = pair;
+    pair.upstream = upstream;
+    upstream.once('connect', onUpstreamConnect);
+    upstream.once('close', onUpstreamClose);
     return new Promise((resolve, reject) => {
-      upstream.once('connect', resolve);
-      upstream.once('close', reject);
+      pair.connected = resolve;
+      pair.failed = reject;
     });
   }
   run(task: Task<Pair>): void {
@@ -100,23 +124,37 @@ class Connect implements TaskRoutines<Pair> {
 /** The connection's life: done when the client has closed. */
 class Life implements TaskRoutines<Pair> {
   constructor(private readonly pair: Pair) {}
+  init(): void {
+    this.pair.client.once('close', onClientClose);
+  }
   run(task: Task<Pair>): Promise<void> | undefined {
     if (this.pair.client.closed) {
       task.done();
       return undefined;
     }
-    return new Promise((resolve) => this.pair.client.once('close', resolve));
+    return new Promise((resolve) => {
+      this.pair.closed = resolve;
+    });
   }
 }
+
+const newConnect = (job: Job<Pair>) => new Connect(job.value);
+const newLife = (job: Job<Pair>) => new Life(job.value);
 
 const server = createServer({ noDelay: true }, (client) => {
   if (!WITH_JOB) {
     relay(client);
     return;
   }
-  const job = new Job<Pair>({ client });
-  job.addOneshotTask((j) => new Connect(j.value));
-  job.addTask((j) => new Life(j.value));
+  const job = new Job<Pair>({
+    client,
+    upstream: undefined,
+    connected: undefined,
+    failed: undefined,
+    closed: undefined,
+  });
+  job.addOneshotTask(newConnect);
+  job.addTask(newLife);
   job.start();
 });
 server.listen(listenPort, '127.0.0.1', () => {
