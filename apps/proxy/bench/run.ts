@@ -330,6 +330,8 @@ interface ProxyBenchRow extends BenchRow {
   workers2: number | undefined;
   /** floor-proxy.ts: the least a net.Socket proxy does, the bound under any Node proxy. */
   floor: number | undefined;
+  /** floor-proxy.ts job: the same under one job per connection, the bound under a job-based one. */
+  floorJob: number | undefined;
 }
 
 const median = (v: number[]) => {
@@ -602,6 +604,7 @@ async function main(): Promise<void> {
         nginx: peer('nginx', m),
         workers2: peer('proxy-w2', m),
         floor: peer('floor', m),
+        floorJob: peer('floor-job', m),
       });
       for (const n of names) {
         json[n] ??= {};
