@@ -44,10 +44,12 @@ interface Row {
   readonly baseline?: unknown;
   readonly ratio?: unknown;
   readonly target?: unknown;
-  /** Peers measured in the same run (the proxy bench: haproxy, nginx, workers2). */
+  /** Peers measured in the same run (the proxy bench: haproxy, nginx, workers2, the floors). */
   readonly haproxy?: unknown;
   readonly nginx?: unknown;
   readonly workers2?: unknown;
+  readonly floor?: unknown;
+  readonly floorJob?: unknown;
   /** Whether the target is met (true/false), absent for info rows. */
   readonly met?: unknown;
 }
@@ -174,6 +176,8 @@ function peersOf(r: Row): string {
     ['haproxy', r.haproxy],
     ['nginx', r.nginx],
     ['--workers 2', r.workers2],
+    ['floor', r.floor],
+    ['floor-job', r.floorJob],
   ];
   return named
     .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
