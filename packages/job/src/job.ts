@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import { onAbort } from './abort-link.js';
 import { deferred } from './deferred.js';
 import { JobCancelledError, JobError, JobTimeoutError } from './errors.js';
 import { owesFinalizer, runFinalizers } from './finalize.js';
 import { JobRun, type Outcome, type RunHooks } from './job-run.js';
+import { makeJobSignal } from './job-signal.js';
 import { getDefaultLogger } from './logger.js';
 import { createTask, type Task } from './task.js';
 import { TaskRun } from './task-run.js';
@@ -117,8 +117,10 @@ export class Job<V = unknown> {
   get signal(): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController();
-      // Thousands of tasks may listen on the job's signal (contract rule 8).
-      setMaxListeners(0, this.#abort.signal);
+      // Thousands of tasks may listen on the job's signal (contract rule 8): their 'abort'
+      // listeners go into a Map (O(1) each, no MaxListeners count), not Node's list (O(n)
+      // each); see job-signal.ts.
+      makeJobSignal(this.#abort.signal);
       if (this.#signalAborted) this.#abort.abort(this.#abortReason);
     }
     return this.#abort.signal;
