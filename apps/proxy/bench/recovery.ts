@@ -16,7 +16,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '@tcpbalancer/test-kit';
+import { freePort, median, waitForPort } from '@tcpbalancer/test-kit';
 import { type Child, killChildren, proxyArgs, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -115,11 +115,6 @@ async function trial(main: string, extra: string[]): Promise<Trial> {
     clients: done.length,
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
 
 async function main(): Promise<void> {
   const current = join(here, '..', 'dist', 'main.js');

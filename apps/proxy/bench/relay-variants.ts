@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '@tcpbalancer/test-kit';
 import { cpuSeconds, runBench, spawnPinned } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -54,11 +55,10 @@ async function main(): Promise<void> {
         v.mbs.push(b.mbPerSec as number);
       }
     }
-    const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0;
     console.log('relay    req/s   CPU us/req   bulk MB/s   (per slice req/s)');
     for (const v of variants) {
       console.log(
-        `${v.mode.padEnd(8)} ${med(v.rps).toFixed(0).padStart(6)} ${((v.cpu / v.ops) * 1e6).toFixed(1).padStart(11)} ${med(v.mbs).toFixed(0).padStart(11)}   ${v.rps.map((r) => Math.round(r)).join(' ')}`,
+        `${v.mode.padEnd(8)} ${median(v.rps).toFixed(0).padStart(6)} ${((v.cpu / v.ops) * 1e6).toFixed(1).padStart(11)} ${median(v.mbs).toFixed(0).padStart(11)}   ${v.rps.map((r) => Math.round(r)).join(' ')}`,
       );
     }
   } finally {

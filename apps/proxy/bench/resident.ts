@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from '@tcpbalancer/test-kit';
 import { runBench } from './lib/proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -28,17 +29,16 @@ const lines: [string, string][] = [
   ['+ the proxy (dist/index.js, all its modules)', `await import(${JSON.stringify(index)});`],
 ];
 
-/** Reads VmRSS once start-up has settled (a 300 ms pause after the imports). */
+/** Prints the RSS (MiB) once start-up has settled (a 300 ms pause after the imports). */
 const probe = (code: string) => `${code}
 await new Promise((r) => setTimeout(r, 300));
-const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
-process.stdout.write(String(Number(/VmRSS:\\s+(\\d+)/.exec(status)?.[1]) / 1024));`;
+process.stdout.write(String(process.memoryUsage.rss() / 1024 / 1024));`;
 
 async function main(): Promise<void> {
   console.log(
     `resident memory (MiB) of a fresh Node ${process.version} process, median of ${ROUNDS}:`,
   );
-  let base = 0;
+  let base = Number.NaN;
   for (const [label, code] of lines) {
     const mib: number[] = [];
     for (let r = 0; r < ROUNDS; r++)
@@ -50,10 +50,11 @@ async function main(): Promise<void> {
           }),
         ),
       );
-    const m = [...mib].sort((a, b) => a - b)[Math.floor(mib.length / 2)] as number;
-    if (base === 0) base = m;
+    const m = median(mib);
+    const first = Number.isNaN(base);
+    if (first) base = m;
     console.log(
-      `  ${label.padEnd(46)} ${m.toFixed(1).padStart(6)}${base === m ? '' : `  (+${(m - base).toFixed(1)})`}`,
+      `  ${label.padEnd(46)} ${m.toFixed(1).padStart(6)}${first ? '' : `  (+${(m - base).toFixed(1)})`}`,
     );
   }
 }

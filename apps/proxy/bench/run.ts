@@ -16,7 +16,13 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, freePort, waitForPort, writeBenchResults } from '@tcpbalancer/test-kit';
+import {
+  type BenchRow,
+  freePort,
+  median,
+  waitForPort,
+  writeBenchResults,
+} from '@tcpbalancer/test-kit';
 import {
   type Child,
   proxyArgs,
@@ -54,6 +60,7 @@ const SIZE = 1024;
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcpb-bench-'));
 const node = process.execPath;
+const tsc = join(root, '../../node_modules/typescript/bin/tsc');
 const tsx = ['--import', 'tsx'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -191,7 +198,7 @@ function compileBenchProxies(): void {
   execFileSync(
     node,
     [
-      join(root, '../../node_modules/typescript/bin/tsc'),
+      tsc,
       ...['--outDir', benchJs, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
       ...['--target', 'es2022', '--types', 'node', '--skipLibCheck', '--strict'],
       join(here, 'pipe-proxy.ts'),
@@ -334,12 +341,6 @@ interface ProxyBenchRow extends BenchRow {
   floorJob: number | undefined;
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 /**
  * One figure of the table. `target` compares ours with a peer in the same run (`vs`) or with an
  * absolute bound (`abs`); `lower` says lower is better (CPU, memory, latency).
@@ -356,11 +357,7 @@ interface Metric {
 async function main(): Promise<void> {
   // This process only orchestrates; keep it off the proxies' core.
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  execFileSync(
-    node,
-    [join(root, '../../node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
-    { stdio: 'inherit' },
-  );
+  execFileSync(node, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   compileBenchProxies();
   const haproxy = has('haproxy', '-v');
   const nginx = has('nginx', '-v') && existsSync(NGINX_STREAM);
@@ -462,18 +459,22 @@ async function main(): Promise<void> {
     );
 
     const names = running.map((t) => t.name);
+    // A scenario's rate (median over slices) and CPU per operation (× scale: µs, or s per GB).
+    const medianRate = (acc: Map<string, Rate>) => (n: string) => median(acc.get(n)?.rates ?? []);
+    const cpuPerOp = (acc: Map<string, Rate>, scale: number) => (n: string) =>
+      ((acc.get(n)?.cpu ?? 0) / (acc.get(n)?.ops ?? 1)) * scale;
     // The issue's targets (17): each a ratio to a peer in this run, or an absolute bound.
     const metrics: Metric[] = [
       {
         label: 'keep-alive req/s (64 conns, 1 KiB each way)',
-        value: (n) => median(rr.get(n)?.rates ?? []),
+        value: medianRate(rr),
         digits: 0,
         scenario: 'keep-alive req/s',
         unit: 'req/s',
       },
       {
         label: '  proxy CPU per request (µs)',
-        value: (n) => ((rr.get(n)?.cpu ?? 0) / (rr.get(n)?.ops ?? 1)) * 1e6,
+        value: cpuPerOp(rr, 1e6),
         digits: 1,
         scenario: 'CPU per keep-alive request',
         unit: 'µs',
@@ -489,14 +490,14 @@ async function main(): Promise<void> {
       },
       {
         label: 'new connections/s (Connection: close, 64)',
-        value: (n) => median(cr.get(n)?.rates ?? []),
+        value: medianRate(cr),
         digits: 0,
         scenario: 'new conn/s',
         unit: 'conn/s',
       },
       {
         label: '  proxy CPU per new connection (µs)',
-        value: (n) => ((cr.get(n)?.cpu ?? 0) / (cr.get(n)?.ops ?? 1)) * 1e6,
+        value: cpuPerOp(cr, 1e6),
         digits: 1,
         scenario: 'CPU per new connection',
         unit: 'µs',
@@ -512,14 +513,14 @@ async function main(): Promise<void> {
       },
       {
         label: 'bulk, one stream (MB/s)',
-        value: (n) => median(bulk.get(n)?.rates ?? []),
+        value: medianRate(bulk),
         digits: 0,
         scenario: 'bulk MB/s',
         unit: 'MB/s',
       },
       {
         label: '  proxy CPU per GB (s)',
-        value: (n) => (bulk.get(n)?.cpu ?? 0) / (bulk.get(n)?.ops ?? 1),
+        value: cpuPerOp(bulk, 1),
         digits: 2,
         scenario: 'CPU per GB',
         unit: 's',

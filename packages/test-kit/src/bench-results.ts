@@ -17,6 +17,17 @@ export interface BenchRow {
   readonly target: string;
 }
 
+/**
+ * The median of a bench's per-round figures (the mean of the two middle ones for an even count;
+ * NaN for none): one noisy round on a shared machine moves it less than a mean.
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 /** Writes the rows when BENCH_RESULTS_DIR is set; resolves with the file written, if any. */
 export async function writeBenchResults(
   short: string,

@@ -13,7 +13,7 @@ export {
   startCluster,
   startProxy,
 } from './apps.js';
-export { type BenchRow, writeBenchResults } from './bench-results.js';
+export { type BenchRow, median, writeBenchResults } from './bench-results.js';
 export { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from './chromium.js';
 export {
   type Corpus,

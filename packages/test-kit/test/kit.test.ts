@@ -19,6 +19,7 @@ import {
   mainThreadCpuSecondsSync,
   makeCorpus,
   makeImage,
+  median,
   nonImages,
   pngBomb,
   rawPrefix,
@@ -225,6 +226,15 @@ describe('clientArgs', () => {
       'out',
     ]);
     expect(clientArgs(1, 'in')).toEqual(['--proxy', '127.0.0.1:1', '--input', 'in']);
+  });
+});
+
+describe('median', () => {
+  it('is the middle figure, the mean of the two middle ones for an even count, NaN for none', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
   });
 });
 
