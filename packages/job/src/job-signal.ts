@@ -51,6 +51,37 @@ const CAPTURE = 2;
  */
 const lists = new WeakMap<AbortSignal, Listeners>();
 
+/**
+ * The listeners added with a `signal` option, and the remover each put on that other signal.
+ * EventTarget holds such a remover weakly; ours is taken off that signal as soon as its listener
+ * goes (removed, run once, or the job signal aborted). Left on it, a long-lived signal given as
+ * the option to every job's listener would hold every job signal and its listeners, and pass
+ * Node's max-listeners warning, for as long as it lives.
+ */
+interface Remover {
+  readonly on: AbortSignal;
+  readonly remove: () => void;
+}
+const removers = new WeakMap<AbortSignal, Map<Listener | CaptureKey, Remover>>();
+
+function hook(signal: AbortSignal, key: Listener | CaptureKey, remover: Remover): void {
+  let own = removers.get(signal);
+  if (own === undefined) {
+    own = new Map();
+    removers.set(signal, own);
+  }
+  own.set(key, remover);
+}
+
+/** Takes the remover of `key`'s listener (if it was added with a signal) off that signal. */
+function unhook(signal: AbortSignal, key: Listener | CaptureKey): void {
+  const own = removers.get(signal);
+  const r = own?.get(key);
+  if (r === undefined) return;
+  own?.delete(key);
+  r.on.removeEventListener('abort', r.remove);
+}
+
 const nativeAdd = EventTarget.prototype.addEventListener;
 const nativeRemove = EventTarget.prototype.removeEventListener;
 
@@ -112,6 +143,7 @@ function addEventListener(
   if (removeOn !== undefined) {
     const remove = () => this.removeEventListener(type, listener, { capture });
     removeOn.addEventListener('abort', remove, { once: true });
+    hook(this, key, { on: removeOn, remove });
   }
 }
 
@@ -123,7 +155,11 @@ function removeEventListener(
 ): void {
   const listeners = lists.get(this);
   if (type === 'abort' && listeners !== undefined && isListener(listener)) {
-    if (listeners.delete(keyOf(listener, captureOf(options)))) return;
+    const key = keyOf(listener, captureOf(options));
+    if (listeners.delete(key)) {
+      unhook(this, key);
+      return;
+    }
   }
   Reflect.apply(nativeRemove, this, arguments);
 }
@@ -147,11 +183,15 @@ function dispatch(this: AbortSignal, event: Event): void {
   }
   listeners.forEach((flags, key) => {
     if (stopped) return;
-    if (flags & ONCE) listeners.delete(key);
+    if (flags & ONCE) {
+      listeners.delete(key);
+      unhook(this, key);
+    }
     call(this, flags & CAPTURE ? (key as CaptureKey).listener : (key as Listener), event);
   });
   if (this.aborted) {
     lists.delete(this); // the signal holds nothing more
+    for (const key of listeners.keys()) unhook(this, key);
     listeners.clear();
   }
 }

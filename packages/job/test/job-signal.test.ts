@@ -1,7 +1,7 @@
 // The job's signal keeps its 'abort' listeners in a Map (src/job-signal.ts, issue 17): every
 // case below runs on a plain AbortController's signal and on a job's, and must log the same.
 import { execFileSync } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter, getEventListeners, once } from 'node:events';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -135,6 +135,28 @@ describe('the job signal behaves as an EventTarget for abort listeners', () => {
       abort(undefined);
     });
     expect(log).toEqual(['capture removed, the other kept', 'kept']);
+  });
+
+  it('leaves nothing on the option signal once the listener is gone (removed, run once, or aborted)', () => {
+    // EventTarget holds its remover weakly; the job signal takes it off instead, so a long-lived
+    // signal given to every job's listener holds no job signal (and warns of no leak).
+    const parent = new AbortController().signal;
+    const on = () => getEventListeners(parent, 'abort').length;
+    const removed = new Job().signal;
+    const listener = () => {};
+    removed.addEventListener('abort', listener, { signal: parent });
+    expect(on()).toBe(1);
+    removed.removeEventListener('abort', listener);
+    expect(on()).toBe(0);
+    const ranOnce = new Job();
+    ranOnce.signal.addEventListener('abort', () => {}, { signal: parent, once: true });
+    const aborted = new Job();
+    aborted.signal.addEventListener('abort', () => {}, { signal: parent });
+    aborted.signal.addEventListener('abort', () => {}, { signal: parent, capture: true });
+    expect(on()).toBe(3);
+    ranOnce.cancel();
+    aborted.cancel();
+    expect(on()).toBe(0);
   });
 
   it('stops at stopImmediatePropagation', async () => {
